@@ -1,0 +1,96 @@
+//! Scan options: a plain struct with `Default`, named as in the cross-language contract.
+
+use std::path::PathBuf;
+
+use crate::AbortToken;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScanMode {
+    /// Each unique reachable blob once, decoded in pack order.
+    #[default]
+    OdbBlob,
+    /// Per-commit tree diffs (another issue).
+    DiffHistory,
+}
+
+impl ScanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanMode::OdbBlob => "odb-blob",
+            ScanMode::DiffHistory => "diff-history",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "odb-blob" => Some(ScanMode::OdbBlob),
+            "diff-history" => Some(ScanMode::DiffHistory),
+            _ => None,
+        }
+    }
+}
+
+/// Default largest blob scanned: 256 MiB.
+pub const DEFAULT_MAX_BLOB_BYTES: u64 = 256 << 20;
+/// Default memory budget for decode caches and buffers: 1 GiB.
+pub const DEFAULT_MEMORY_BUDGET_BYTES: u64 = 1 << 30;
+/// Default chunk window of the RingChunker: 1 MiB.
+pub const DEFAULT_CHUNK_BYTES: usize = 1 << 20;
+
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub mode: ScanMode,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Put the raw secret text in finding events.
+    pub reveal_secrets: bool,
+    /// Blobs larger than this are skipped with reason `too_large`.
+    pub max_blob_bytes: u64,
+    /// Upper bound for decode caches; a blob whose decode needs more is skipped (`too_large`).
+    pub memory_budget_bytes: u64,
+    pub abort: Option<AbortToken>,
+    /// Ref globs (`refs/heads/*`, `refs/tags/v*`, `HEAD`); empty = every ref.
+    pub ref_include: Vec<String>,
+    pub ref_exclude: Vec<String>,
+    /// Also scan blobs reachable from no ref (dangling, unreachable).
+    pub all_objects: bool,
+    /// RingChunker window; raised to the engine's minimum when smaller.
+    pub chunk_bytes: usize,
+    /// Key for finding fingerprints; `None` uses the library's fixed default key.
+    pub fingerprint_key: Option<[u8; 32]>,
+    /// Minimum interval between progress events.
+    pub progress_interval: std::time::Duration,
+    /// Directory for temporary files (diff-history spills); `None` = the system default.
+    pub spill_dir: Option<PathBuf>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            mode: ScanMode::OdbBlob,
+            threads: 0,
+            reveal_secrets: false,
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            memory_budget_bytes: DEFAULT_MEMORY_BUDGET_BYTES,
+            abort: None,
+            ref_include: Vec::new(),
+            ref_exclude: Vec::new(),
+            all_objects: false,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            fingerprint_key: None,
+            progress_interval: std::time::Duration::from_millis(250),
+            spill_dir: None,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// Threads to use after resolving 0 to the core count.
+    pub fn effective_threads(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        } else {
+            self.threads
+        }
+    }
+}
