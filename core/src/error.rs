@@ -65,7 +65,9 @@ pub enum ScanError {
     },
     #[error("corrupt repository data: {0}")]
     Corrupt(String),
-    #[error("pack files changed during the scan (concurrent maintenance such as git gc); retry: {0}")]
+    #[error(
+        "pack files changed during the scan (concurrent maintenance such as git gc); retry: {0}"
+    )]
     ConcurrentMaintenance(String),
     #[error("scan aborted ({cause:?})")]
     Aborted { cause: AbortCause },
@@ -83,7 +85,9 @@ impl ScanError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ScanError::InvalidArgument(_) => ErrorKind::InvalidArgument,
-            ScanError::RepoNotFound { .. } | ScanError::RepoUnreadable { .. } => ErrorKind::RepoNotFound,
+            ScanError::RepoNotFound { .. } | ScanError::RepoUnreadable { .. } => {
+                ErrorKind::RepoNotFound
+            }
             ScanError::Corrupt(_) => ErrorKind::Corrupt,
             ScanError::ConcurrentMaintenance(_) => ErrorKind::ConcurrentMaintenance,
             ScanError::Aborted { .. } => ErrorKind::Aborted,
@@ -95,6 +99,8 @@ impl ScanError {
     }
 
     pub(crate) fn aborted() -> Self {
-        ScanError::Aborted { cause: AbortCause::Token }
+        ScanError::Aborted {
+            cause: AbortCause::Token,
+        }
     }
 }

@@ -1,9 +1,36 @@
-//! The runner: orchestrates open → index → commits → plan → pack execution → summary.
+//! The runner: open → refs → object index → commits → plan → pack execution → summary.
+//!
+//! Invariants:
+//! - Events stream while the scan runs; `summary` is always the last event of a scan that
+//!   returns `Ok`. A failed or aborted scan emits no summary.
+//! - The abort token (and a sink asking to stop) is checked before every stage, at commit and
+//!   pack-task boundaries and per chunk window; an aborted scan returns `Aborted`.
+//! - A commit event is emitted at most once per commit (an atomic bit per commit).
+//! - Pack files changing under the scan (a concurrent `git gc`) end it with
+//!   `ConcurrentMaintenance`, which is retryable.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::events::Summary;
-use crate::{Engine, EventSink, ScanError, ScanOptions};
+use gix_hash::ObjectId;
+use gix_object::Kind;
+use parking_lot::Mutex;
+
+use crate::adapter::EngineAdapter;
+use crate::commits::{self, CommitGraph};
+use crate::content::{self, Content};
+use crate::error::AbortCause;
+use crate::events::{
+    CommitMeta, Event, Finding, Outcome, Phase, Progress, SinkAction, SkipCount, SkipReason,
+    StageTimings, Summary,
+};
+use crate::odb::{Location, Odb, OdbError, ReadScratch};
+use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
+use crate::plan::{self, NO_COMMIT, Plan};
+use crate::repo::{self, RepoLayout};
+use crate::{Engine, EventSink, ScanError, ScanMode, ScanOptions};
 
 /// What a finished scan returns (the same data as the final `summary` event).
 #[derive(Clone, Debug)]
@@ -11,7 +38,678 @@ pub struct ScanReport {
     pub summary: Summary,
 }
 
+impl From<OdbError> for ScanError {
+    fn from(e: OdbError) -> Self {
+        match e {
+            OdbError::Io { path, source } => ScanError::RepoUnreadable { path, source },
+            OdbError::TooLarge { .. } => ScanError::ResourceLimit(e.to_string()),
+            other => ScanError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+const MAX_SKIP_EXAMPLES: usize = 5;
+
+/// Shared, thread-safe state of one scan.
+struct ScanState<'a> {
+    options: &'a ScanOptions,
+    sink: &'a dyn EventSink,
+    sink_stopped: AtomicBool,
+    skips: Mutex<BTreeMap<SkipReason, (u64, Vec<String>)>>,
+    blobs_scanned: AtomicU64,
+    bytes_scanned: AtomicU64,
+    findings: AtomicU64,
+    last_progress: Mutex<Instant>,
+    fingerprint_key: [u8; 32],
+}
+
+impl ScanState<'_> {
+    fn should_abort(&self) -> bool {
+        self.sink_stopped.load(Ordering::Relaxed)
+            || self.options.abort.as_ref().is_some_and(|a| a.is_aborted())
+    }
+
+    fn abort_error(&self) -> ScanError {
+        let cause = if self.sink_stopped.load(Ordering::Relaxed) {
+            AbortCause::Sink
+        } else {
+            AbortCause::Token
+        };
+        ScanError::Aborted { cause }
+    }
+
+    fn check(&self) -> Result<(), ScanError> {
+        if self.should_abort() {
+            Err(self.abort_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn emit(&self, e: Event<'_>) {
+        if self.sink.event(e) == SinkAction::Stop {
+            self.sink_stopped.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn skip(&self, reason: SkipReason, example: impl FnOnce() -> String) {
+        let mut s = self.skips.lock();
+        let slot = s.entry(reason).or_default();
+        slot.0 += 1;
+        if slot.1.len() < MAX_SKIP_EXAMPLES {
+            slot.1.push(example());
+        }
+    }
+
+    fn progress(&self, phase: Phase, done: u64, total: u64, force: bool) {
+        let now = Instant::now();
+        {
+            let Some(mut last) = self.last_progress.try_lock() else {
+                return;
+            };
+            if !force && now.duration_since(*last) < self.options.progress_interval {
+                return;
+            }
+            *last = now;
+        }
+        self.emit(Event::Progress(&Progress {
+            phase,
+            done,
+            total,
+            bytes_scanned: self.bytes_scanned.load(Ordering::Relaxed),
+        }));
+    }
+}
+
+/// One bit per commit: set once, by whichever worker gets there first.
+struct AtomicBitSet(Vec<AtomicU64>);
+
+impl AtomicBitSet {
+    fn new(n: usize) -> Self {
+        Self((0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    /// True exactly once per index across all threads.
+    fn test_and_set(&self, i: usize) -> bool {
+        let bit = 1u64 << (i % 64);
+        self.0[i / 64].fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+}
+
+fn read_shallow(layout: &RepoLayout) -> HashSet<ObjectId> {
+    std::fs::read_to_string(layout.common_dir.join("shallow"))
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parse author, committer and summary of a commit for its event.
+fn commit_meta(id: ObjectId, data: &[u8]) -> CommitMeta {
+    let mut meta = CommitMeta {
+        commit: id,
+        author_name: String::new(),
+        author_email: String::new(),
+        author_time: 0,
+        committer_name: String::new(),
+        committer_email: String::new(),
+        committer_time: 0,
+        summary: String::new(),
+    };
+    let (headers, message) = match data.windows(2).position(|w| w == b"\n\n") {
+        Some(p) => (&data[..p], &data[p + 2..]),
+        None => (data, &b""[..]),
+    };
+    for line in headers.split(|&b| b == b'\n') {
+        if let Some(rest) = line.strip_prefix(b"author ")
+            && let Some(s) = commits::parse_signature(rest)
+        {
+            (meta.author_name, meta.author_email, meta.author_time) = (s.name, s.email, s.time);
+        } else if let Some(rest) = line.strip_prefix(b"committer ")
+            && let Some(s) = commits::parse_signature(rest)
+        {
+            (
+                meta.committer_name,
+                meta.committer_email,
+                meta.committer_time,
+            ) = (s.name, s.email, s.time);
+        }
+    }
+    let first = message
+        .split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty())
+        .unwrap_or_default();
+    meta.summary = String::from_utf8_lossy(first.trim_ascii()).into_owned();
+    meta
+}
+
+/// Where planned blobs live.
+struct Placement {
+    /// Per pack: entry index → plan index (for packs holding planned blobs).
+    packs: Vec<(u32, PackTable, Vec<u32>, Traversal)>,
+    loose: Vec<(u32, u32)>,
+    missing: Vec<u32>,
+}
+
 /// Scan the repository at `repo` with a compiled `engine`, streaming events to `sink`.
-pub fn scan(_repo: &Path, _options: &ScanOptions, _engine: &Engine, _sink: &dyn EventSink) -> Result<ScanReport, ScanError> {
-    Err(ScanError::Internal("runner not wired yet".into()))
+pub fn scan(
+    repo: &Path,
+    options: &ScanOptions,
+    engine: &Engine,
+    sink: &dyn EventSink,
+) -> Result<ScanReport, ScanError> {
+    let state = ScanState {
+        options,
+        sink,
+        sink_stopped: AtomicBool::new(false),
+        skips: Mutex::new(BTreeMap::new()),
+        blobs_scanned: AtomicU64::new(0),
+        bytes_scanned: AtomicU64::new(0),
+        findings: AtomicU64::new(0),
+        last_progress: Mutex::new(Instant::now() - Duration::from_secs(3600)),
+        fingerprint_key: options
+            .fingerprint_key
+            .unwrap_or_else(crate::fingerprint::default_key),
+    };
+    if options.mode == ScanMode::DiffHistory {
+        return Err(ScanError::InvalidArgument(
+            "mode diff-history is not available yet; use odb-blob".into(),
+        ));
+    }
+    if options.chunk_bytes == 0 {
+        return Err(ScanError::InvalidArgument(
+            "chunk_bytes must be positive".into(),
+        ));
+    }
+    let threads = options.effective_threads();
+    let mut timings = StageTimings::default();
+    let t_start = Instant::now();
+    state.check()?;
+
+    // 1. Open and read refs.
+    state.progress(Phase::Open, 0, 1, true);
+    let t = Instant::now();
+    let layout = RepoLayout::open(repo)?;
+    let refs = repo::filter_refs(layout.refs()?, &options.ref_include, &options.ref_exclude);
+    timings.open = t.elapsed();
+    state.check()?;
+
+    // 2. Object index.
+    state.progress(Phase::Index, 0, 1, true);
+    let t = Instant::now();
+    let odb = Odb::open(&layout)?;
+    timings.index = t.elapsed();
+    state.check()?;
+
+    // 3. Peel ref tips; walk commits.
+    state.progress(Phase::Commits, 0, 0, true);
+    let t = Instant::now();
+    let cache_per_worker =
+        (options.memory_budget_bytes as usize / threads.max(1) / 2).clamp(16 << 20, 512 << 20);
+    let object_limit = options.max_blob_bytes.max(64 << 20);
+    let mut rs = ReadScratch::new(cache_per_worker, object_limit);
+    let mut buf = Vec::new();
+    let (mut tips, mut extra_trees, mut extra_blobs) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &refs {
+        match commits::peel(&odb, r.target, &mut rs, &mut buf) {
+            Ok((id, Kind::Commit)) => tips.push(id),
+            Ok((id, Kind::Tree)) => extra_trees.push(id),
+            Ok((id, Kind::Blob)) => extra_blobs.push(id),
+            Ok((_, Kind::Tag)) => unreachable!("peel never returns a tag"),
+            Err(e) => state.skip(SkipReason::Missing, || format!("ref {}: {e}", r.name)),
+        }
+    }
+    for v in [&mut tips, &mut extra_trees, &mut extra_blobs] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let shallow = read_shallow(&layout);
+    let (graph, problems) =
+        commits::load(&odb, &tips, &shallow, &mut rs, &|| state.should_abort())?;
+    for p in problems {
+        let reason = if matches!(p.error, OdbError::Missing(_)) {
+            SkipReason::Missing
+        } else {
+            SkipReason::Corrupt
+        };
+        state.skip(reason, || format!("commit {}: {}", p.id, p.error));
+    }
+    timings.commits = t.elapsed();
+    state.check()?;
+
+    // 4. Plan: every reachable blob with its introducing commit and path.
+    state.progress(Phase::Plan, 0, graph.len() as u64, true);
+    let t = Instant::now();
+    let mut plan = plan::plan_odb_blob(
+        &odb,
+        &graph,
+        &extra_trees,
+        &extra_blobs,
+        threads,
+        cache_per_worker,
+        object_limit,
+        &|| state.should_abort(),
+    )?;
+    for (id, e) in &plan.problems {
+        let reason = if matches!(e, OdbError::Missing(_)) {
+            SkipReason::Missing
+        } else {
+            SkipReason::Corrupt
+        };
+        state.skip(reason, || format!("tree {id}: {e}"));
+    }
+    timings.plan = t.elapsed();
+    state.check()?;
+
+    // 5. Locate planned blobs; optionally add every other blob.
+    let placement = place(&odb, &mut plan, options.all_objects)?;
+    for &i in &placement.missing {
+        let b = &plan.blobs[i as usize];
+        state.skip(SkipReason::Missing, || {
+            format!("blob {}: missing from the object database", b.id)
+        });
+    }
+    state.check()?;
+
+    // 6. Decode in pack order and scan, on the scheduler.
+    let t = Instant::now();
+    execute(
+        &state,
+        &odb,
+        &graph,
+        &plan,
+        &placement,
+        engine,
+        threads,
+        object_limit,
+    )?;
+    timings.scan = t.elapsed();
+
+    // 7. Stability and cancellation gates before reporting success.
+    if let Some(what) = odb.artifacts_changed() {
+        return Err(ScanError::ConcurrentMaintenance(what));
+    }
+    state.check()?;
+    timings.total = t_start.elapsed();
+    let skips = state.skips.lock();
+    let partial = skips.keys().any(|r| r.makes_partial());
+    let summary = Summary {
+        outcome: if partial {
+            Outcome::Partial
+        } else {
+            Outcome::Complete
+        },
+        skipped: skips
+            .iter()
+            .map(|(reason, (count, examples))| SkipCount {
+                reason: *reason,
+                count: *count,
+                examples: examples.clone(),
+            })
+            .collect(),
+        commits: graph.len() as u64,
+        blobs_planned: plan.blobs.len() as u64,
+        blobs_scanned: state.blobs_scanned.load(Ordering::Relaxed),
+        bytes_scanned: state.bytes_scanned.load(Ordering::Relaxed),
+        findings: state.findings.load(Ordering::Relaxed),
+        timings,
+    };
+    drop(skips);
+    state.emit(Event::Summary(&summary));
+    Ok(ScanReport { summary })
+}
+
+fn place(odb: &Odb, plan: &mut Plan, all_objects: bool) -> Result<Placement, ScanError> {
+    let mut per_pack: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
+    let mut loose = Vec::new();
+    let mut missing = Vec::new();
+    for (i, b) in plan.blobs.iter().enumerate() {
+        match odb.locate(&b.id) {
+            Some(Location::Packed { pack, offset }) => {
+                per_pack.entry(pack).or_default().push((offset, i as u32))
+            }
+            Some(Location::Loose { index }) => loose.push((index, i as u32)),
+            None => missing.push(i as u32),
+        }
+    }
+    let mut tables: Vec<(u32, PackTable)> = Vec::new();
+    if all_objects {
+        // Every blob of every pack and every loose blob, not only the reachable ones.
+        let planned: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
+        let mut extra: Vec<ObjectId> = Vec::new();
+        for pack in &odb.packs {
+            let table = PackTable::build(pack);
+            let ids = table.ids_by_entry(pack);
+            for (e, id) in ids.iter().enumerate() {
+                if table.kind[e] == 3 && !planned.contains(id) {
+                    extra.push(*id);
+                }
+            }
+            tables.push((pack.id, table));
+        }
+        let mut rs = ReadScratch::new(16 << 20, 64 << 10);
+        let mut buf = Vec::new();
+        for i in 0..odb.loose.len() as u32 {
+            let id = odb.loose.id(i).to_owned();
+            // Only the kind matters; objects above the small limit are read as TooLarge but
+            // still reveal nothing about kind, so read fully when small and sniff otherwise.
+            let kind = match odb.loose.read(i, &mut rs.z, &mut buf, u64::MAX) {
+                Ok(k) => k,
+                Err(_) => continue,
+            };
+            if kind == Kind::Blob && !planned.contains(&id) {
+                extra.push(id);
+            }
+        }
+        extra.sort_unstable();
+        extra.dedup();
+        for id in extra {
+            let i = plan.blobs.len() as u32;
+            plan.blobs.push(plan::PlannedBlob {
+                id,
+                commit: NO_COMMIT,
+                path: Box::default(),
+            });
+            match odb.locate(&id) {
+                Some(Location::Packed { pack, offset }) => {
+                    per_pack.entry(pack).or_default().push((offset, i))
+                }
+                Some(Location::Loose { index }) => loose.push((index, i)),
+                None => missing.push(i),
+            }
+        }
+    }
+    let mut packs = Vec::new();
+    let mut pack_ids: Vec<u32> = per_pack.keys().copied().collect();
+    pack_ids.sort_unstable();
+    for pid in pack_ids {
+        let wanted = &per_pack[&pid];
+        let table = match tables.iter().position(|t| t.0 == pid) {
+            Some(i) => tables.swap_remove(i).1,
+            None => PackTable::build(&odb.packs[pid as usize]),
+        };
+        let mut plan_of = vec![pack_exec::NONE; table.len()];
+        let mut entries = Vec::with_capacity(wanted.len());
+        for &(offset, i) in wanted {
+            match table.entry_at(offset) {
+                Some(e) => {
+                    plan_of[e as usize] = i;
+                    entries.push(e);
+                }
+                None => missing.push(i),
+            }
+        }
+        let trav = Traversal::new(&table, entries);
+        packs.push((pid, table, plan_of, trav));
+    }
+    Ok(Placement {
+        packs,
+        loose,
+        missing,
+    })
+}
+
+enum Work {
+    Pack { slot: usize, task: pack_exec::Task },
+    Loose(Vec<(u32, u32)>),
+}
+
+/// Per-worker state for the scan stage.
+struct Worker<'e> {
+    adapter: EngineAdapter<'e>,
+    exec: ExecScratch,
+    rs: ReadScratch,
+    commit_buf: Vec<u8>,
+    loose_buf: Vec<u8>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    state: &ScanState<'_>,
+    odb: &Odb,
+    graph: &CommitGraph,
+    plan: &Plan,
+    placement: &Placement,
+    engine: &Engine,
+    threads: usize,
+    object_limit: u64,
+) -> Result<(), ScanError> {
+    let total = plan.blobs.len() as u64;
+    state.progress(Phase::Scan, 0, total, true);
+    let commit_seen = AtomicBitSet::new(graph.len());
+    let mut work = Vec::new();
+    for (slot, (_, _, _, trav)) in placement.packs.iter().enumerate() {
+        // Several tasks per worker per pack, so one big pack still spreads over every core and
+        // the last tasks are small enough to balance the tail.
+        let mut tasks = trav.tasks(threads * 8);
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.cost));
+        work.extend(tasks.into_iter().map(|task| Work::Pack { slot, task }));
+    }
+    for chunk in placement.loose.chunks(64) {
+        work.push(Work::Loose(chunk.to_vec()));
+    }
+    let window = state.options.chunk_bytes;
+    let max_blob = state.options.max_blob_bytes;
+    let should_abort = || state.should_abort();
+
+    // Scan one decoded blob and stream its findings.
+    let scan_blob = |w: &mut Worker<'_>, plan_idx: u32, data: &[u8]| -> bool {
+        let b = &plan.blobs[plan_idx as usize];
+        if data.len() as u64 > max_blob {
+            state.skip(SkipReason::TooLarge, || {
+                format!("blob {}: {} bytes", b.id, data.len())
+            });
+            return true;
+        }
+        let utf16;
+        let text: &[u8] = match content::classify(data) {
+            Content::Binary => {
+                state.skip(SkipReason::Binary, || format!("blob {}", b.id));
+                return true;
+            }
+            Content::Text => data,
+            c @ (Content::Utf16Le | Content::Utf16Be) => {
+                utf16 = content::utf16_to_utf8(data, c == Content::Utf16Le);
+                &utf16
+            }
+        };
+        let commit = (b.commit != NO_COMMIT).then(|| graph.ids[b.commit as usize]);
+        let mut new_commit = false;
+        let Worker {
+            adapter,
+            rs,
+            commit_buf,
+            ..
+        } = w;
+        let res = adapter.scan_blob(text, &should_abort, &mut |hit| {
+            let rule_id = engine.rule_id(hit.m.rule);
+            let finding = Finding {
+                rule_id: rule_id.to_string(),
+                rule_description: engine.rule_description(hit.m.rule).to_string(),
+                blob: b.id,
+                commit,
+                path: (!b.path.is_empty()).then(|| b.path.to_vec()),
+                line: hit.line,
+                column: hit.column,
+                start: hit.start,
+                end: hit.end,
+                fingerprint: crate::fingerprint::fingerprint(
+                    &state.fingerprint_key,
+                    rule_id,
+                    &hit.m.secret,
+                ),
+                secret: state
+                    .options
+                    .reveal_secrets
+                    .then(|| String::from_utf8_lossy(&hit.m.secret).into_owned()),
+                snippet: hit.snippet,
+                decoded_from: hit.m.decoded_from.clone(),
+                confidence: hit.m.confidence,
+            };
+            state.findings.fetch_add(1, Ordering::Relaxed);
+            state.emit(Event::Finding(&finding));
+            if commit.is_some() && commit_seen.test_and_set(b.commit as usize) {
+                new_commit = true;
+            }
+            !state.should_abort()
+        });
+        if new_commit && let Some(id) = commit {
+            match odb.read_id(&id, rs, commit_buf) {
+                Ok(_) => state.emit(Event::Commit(&commit_meta(id, commit_buf))),
+                Err(e) => state.skip(SkipReason::Corrupt, || format!("commit {id}: {e}")),
+            }
+        }
+        state.blobs_scanned.fetch_add(1, Ordering::Relaxed);
+        state
+            .bytes_scanned
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        state.progress(
+            Phase::Scan,
+            state.blobs_scanned.load(Ordering::Relaxed),
+            total,
+            false,
+        );
+        res.is_ok()
+    };
+
+    let cache_bytes =
+        (state.options.memory_budget_bytes as usize / threads.max(1) / 8).clamp(4 << 20, 64 << 20);
+    crate::scheduler::run(
+        work,
+        threads,
+        &should_abort,
+        || state.abort_error(),
+        || Worker {
+            adapter: EngineAdapter::new(engine, window),
+            exec: ExecScratch::default(),
+            rs: ReadScratch::new(cache_bytes, object_limit),
+            commit_buf: Vec::new(),
+            loose_buf: Vec::new(),
+        },
+        |w, item| {
+            match item {
+                Work::Pack { slot, task } => {
+                    let (_, table, plan_of, trav) = &placement.packs[slot];
+                    let Worker { exec, rs, .. } = w;
+                    // The traversal borrows the worker's buffers; collect into the scan closure
+                    // through a raw split of the worker.
+                    let mut exec_local = std::mem::take(exec);
+                    let mut rs_local = std::mem::replace(rs, ReadScratch::new(0, object_limit));
+                    let mut stop = false;
+                    let flow = pack_exec::run_task(
+                        odb,
+                        table,
+                        trav,
+                        &task,
+                        object_limit,
+                        &mut exec_local,
+                        &mut rs_local,
+                        &mut |e, kind, data| {
+                            if should_abort() {
+                                stop = true;
+                                return Flow::Stop;
+                            }
+                            let plan_idx = plan_of[e as usize];
+                            if kind != Kind::Blob {
+                                let id = &plan.blobs[plan_idx as usize].id;
+                                state.skip(SkipReason::Corrupt, || {
+                                    format!("{id}: is a {kind}, expected a blob")
+                                });
+                                return Flow::Continue;
+                            }
+                            if scan_blob(w, plan_idx, data) {
+                                Flow::Continue
+                            } else {
+                                stop = true;
+                                Flow::Stop
+                            }
+                        },
+                        &mut |p| {
+                            let plan_idx = plan_of[p.entry as usize];
+                            let id = &plan.blobs[plan_idx as usize].id;
+                            let reason = match p.error {
+                                OdbError::TooLarge { .. } => SkipReason::TooLarge,
+                                OdbError::Missing(_) => SkipReason::Missing,
+                                _ => SkipReason::Corrupt,
+                            };
+                            state.skip(reason, || format!("blob {id}: {}", p.error));
+                        },
+                    );
+                    w.exec = exec_local;
+                    w.rs = rs_local;
+                    if stop || matches!(flow, Flow::Stop) {
+                        return Err(state.abort_error());
+                    }
+                }
+                Work::Loose(items) => {
+                    for (index, plan_idx) in items {
+                        if should_abort() {
+                            return Err(state.abort_error());
+                        }
+                        let mut buf = std::mem::take(&mut w.loose_buf);
+                        let res = odb.loose.read(index, &mut w.rs.z, &mut buf, max_blob);
+                        let id = plan.blobs[plan_idx as usize].id;
+                        match res {
+                            Ok(Kind::Blob) => {
+                                let go_on = scan_blob(w, plan_idx, &buf);
+                                w.loose_buf = buf;
+                                if !go_on {
+                                    return Err(state.abort_error());
+                                }
+                            }
+                            Ok(k) => {
+                                state.skip(SkipReason::Corrupt, || {
+                                    format!("{id}: is a {k}, expected a blob")
+                                });
+                                w.loose_buf = buf;
+                            }
+                            Err(OdbError::TooLarge { size, .. }) => {
+                                state.skip(SkipReason::TooLarge, || {
+                                    format!("blob {id}: {size} bytes")
+                                });
+                            }
+                            Err(e) => state.skip(SkipReason::Corrupt, || format!("blob {id}: {e}")),
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_bits_are_set_exactly_once_across_threads() {
+        let bits = AtomicBitSet::new(1000);
+        let wins = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for i in 0..1000 {
+                        if bits.test_and_set(i) {
+                            wins.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(wins.load(Ordering::Relaxed), 1000);
+    }
+
+    #[test]
+    fn commit_meta_parses_people_and_summary() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ada <ada@example.com> 100 +0000\ncommitter Bob <bob@example.org> 200 +0100\n\n\nFix the thing\n\nbody\n";
+        let m = commit_meta(ObjectId::null(gix_hash::Kind::Sha1), raw);
+        assert_eq!(m.author_name, "Ada");
+        assert_eq!(m.committer_email, "bob@example.org");
+        assert_eq!(m.committer_time, 200);
+        assert_eq!(m.summary, "Fix the thing");
+    }
 }

@@ -1,14 +1,65 @@
-//! The detection engine. PLACEHOLDER: replaced by the engine/rules work; the API is fixed.
+//! The detection engine: compiled rules, a keyword prefilter, regex confirmation around each
+//! keyword hit, and recursive base64 decoding.
+//!
+//! Chunk invariance is the contract everything else relies on. Every decision about a match is a
+//! function of the bytes within a bounded distance of its *anchor* (the full-match start, or the
+//! start of the base64 run it was decoded from), measured relative to that anchor:
+//! - a keyword hit `[ks, ke)` of rule `r` is confirmed by running `r`'s regex over
+//!   `hay[ke - L_r - MARGIN .. ks + L_r + MARGIN]` (a sub-slice, so look-around sees exactly those
+//!   bytes), iterating leftmost-first matches from its start and keeping the ones that contain the
+//!   keyword and are at most `L_r` long; a match is found by every hit it contains;
+//! - slow rules (no keyword, no literal prefix) report the leftmost-first match anchored at `x`
+//!   (searched over `hay[x - MARGIN .. x + L_r + MARGIN]`) when there is none anchored at `x - 1`;
+//! - filters read the match's line, at most `LINE_CTX` bytes either side;
+//! - base64 runs are maximal byte-class runs, decoded and scanned whole.
+//!
+//! Hence `scan(window, owned)` equals the whole-blob scan restricted to anchors in `owned` when the
+//! window shows `context_bytes()` bytes on each side of `owned` (or reaches the blob's ends).
+//! Matches are reported sorted by `(start, end, rule)` and deduplicated.
+
+mod base64;
+mod compile;
+mod filters;
 
 use std::ops::Range;
 
+use aho_corasick::Input;
+use regex::bytes::CaptureLocations;
+
 use crate::rules::{RuleSet, RulesError};
+use compile::{CompiledRule, MARGIN};
 
-pub struct Engine {}
+/// Levels of base64 decoding: a secret encoded twice is still found; thrice is not.
+pub(crate) const MAX_DEPTH: usize = 2;
 
-#[derive(Default)]
-pub struct Scratch {}
+/// Compiled rules, shared read-only by all worker threads.
+pub struct Engine {
+    c: compile::Compiled,
+}
 
+/// Per-thread reusable buffers (one set per decoding level). Valid for the engine that made it;
+/// passing another engine's scratch is harmless (it is rebuilt).
+pub struct Scratch {
+    levels: Vec<Level>,
+}
+
+struct Level {
+    hits: Vec<Hit>,
+    runs: Vec<Range<usize>>,
+    decoded: Vec<u8>,
+    found: Vec<Match>,
+    locs: Vec<CaptureLocations>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+/// One finding. `start..end` is the secret's span in the haystack (for decoded findings, the
+/// span of the encoded run); `secret` holds the (decoded) secret bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Match {
     pub rule: u32,
@@ -20,29 +71,305 @@ pub struct Match {
 }
 
 impl Engine {
-    pub fn new(_rules: &RuleSet) -> Result<Engine, RulesError> {
-        Ok(Engine {})
+    pub fn new(rules: &RuleSet) -> Result<Engine, RulesError> {
+        Ok(Engine {
+            c: compile::compile(rules)?,
+        })
     }
+
     pub fn builtin() -> Result<Engine, RulesError> {
         Self::new(&RuleSet::builtin())
     }
+
+    /// Bytes of context a window needs on each side of its owned range for chunk invariance.
     pub fn context_bytes(&self) -> usize {
-        4096
+        self.c.context
     }
+
+    /// blake3 of a canonical serialization of the compiled rules and the engine's semantics.
     pub fn rules_hash(&self) -> [u8; 32] {
-        [0; 32]
+        self.c.hash
     }
+
     pub fn rule_count(&self) -> usize {
-        0
+        self.c.rules.len()
     }
-    pub fn rule_id(&self, _rule: u32) -> &str {
-        ""
+
+    /// The id of rule `rule`, or "" when out of range.
+    pub fn rule_id(&self, rule: u32) -> &str {
+        self.c
+            .rules
+            .get(rule as usize)
+            .map_or("", |r| r.id.as_str())
     }
-    pub fn rule_description(&self, _rule: u32) -> &str {
-        ""
+
+    /// The description of rule `rule`, or "" when out of range.
+    pub fn rule_description(&self, rule: u32) -> &str {
+        self.c
+            .rules
+            .get(rule as usize)
+            .map_or("", |r| r.description.as_str())
     }
+
     pub fn new_scratch(&self) -> Scratch {
-        Scratch {}
+        Scratch {
+            levels: (0..=MAX_DEPTH)
+                .map(|_| Level {
+                    hits: Vec::new(),
+                    runs: Vec::new(),
+                    decoded: Vec::new(),
+                    found: Vec::new(),
+                    locs: self
+                        .c
+                        .rules
+                        .iter()
+                        .map(|r| r.regex.capture_locations())
+                        .collect(),
+                })
+                .collect(),
+        }
     }
-    pub fn scan(&self, _hay: &[u8], _owned: Range<usize>, _scratch: &mut Scratch, _out: &mut Vec<Match>) {}
+
+    /// Appends the matches anchored in `owned` (clamped to `hay`), sorted by (start, end, rule).
+    pub fn scan(
+        &self,
+        hay: &[u8],
+        owned: Range<usize>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let owned = owned.start.min(hay.len())..owned.end.min(hay.len());
+        if owned.is_empty() || self.c.rules.is_empty() {
+            return;
+        }
+        if scratch.levels.len() != MAX_DEPTH + 1
+            || scratch.levels[0].locs.len() != self.c.rules.len()
+        {
+            *scratch = self.new_scratch();
+        }
+        let first = out.len();
+        self.scan_level(hay, owned, &mut scratch.levels, out);
+        sort_dedup(out, first);
+    }
+
+    fn scan_level(
+        &self,
+        hay: &[u8],
+        owned: Range<usize>,
+        levels: &mut [Level],
+        out: &mut Vec<Match>,
+    ) {
+        let Some((lvl, deeper)) = levels.split_first_mut() else {
+            return;
+        };
+        self.keyword_pass(hay, &owned, lvl, out);
+        for &r in &self.c.slow_rules {
+            self.slow_pass(r, hay, &owned, &mut lvl.locs, out);
+        }
+        if deeper.is_empty() {
+            return;
+        }
+        lvl.runs.clear();
+        base64::find_runs(hay, owned, &mut lvl.runs);
+        for i in 0..lvl.runs.len() {
+            let run = lvl.runs[i].clone();
+            if !base64::decode(&hay[run.clone()], &mut lvl.decoded) {
+                continue;
+            }
+            lvl.found.clear();
+            self.scan_level(&lvl.decoded, 0..lvl.decoded.len(), deeper, &mut lvl.found);
+            if lvl.found.is_empty() || filters::line_allowed(hay, run.clone()) {
+                continue;
+            }
+            for m in lvl.found.drain(..) {
+                let mut decoded_from = Vec::with_capacity(1 + m.decoded_from.len());
+                decoded_from.push("base64");
+                decoded_from.extend(m.decoded_from);
+                out.push(Match {
+                    rule: m.rule,
+                    start: run.start,
+                    end: run.end,
+                    secret: m.secret,
+                    decoded_from,
+                    confidence: m.confidence,
+                });
+            }
+        }
+    }
+
+    /// Keyword hits whose keyword could lie inside a match anchored in `owned`, then confirmation.
+    fn keyword_pass(
+        &self,
+        hay: &[u8],
+        owned: &Range<usize>,
+        lvl: &mut Level,
+        out: &mut Vec<Match>,
+    ) {
+        let Some(ac) = &self.c.keywords else { return };
+        // A keyword inside a match anchored before `owned.end` ends before `owned.end + L`.
+        let span_end = (owned.end + self.c.keyword_reach).min(hay.len());
+        lvl.hits.clear();
+        let input = Input::new(hay).span(owned.start..span_end);
+        for m in ac.find_overlapping_iter(input) {
+            for &rule in &self.c.keyword_rules[m.pattern().as_usize()] {
+                let l = self.c.rules[rule as usize].max_len;
+                if m.end() <= owned.end + l {
+                    lvl.hits.push(Hit {
+                        rule,
+                        start: m.start(),
+                        end: m.end(),
+                    });
+                }
+            }
+        }
+        lvl.hits.sort_unstable();
+        lvl.hits.dedup();
+        for i in 0..lvl.hits.len() {
+            let hit = lvl.hits[i];
+            self.confirm(hit, hay, owned, &mut lvl.locs, out);
+        }
+    }
+
+    fn confirm(
+        &self,
+        hit: Hit,
+        hay: &[u8],
+        owned: &Range<usize>,
+        locs: &mut [CaptureLocations],
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.c.rules[hit.rule as usize];
+        let l = rule.max_len;
+        let base = hit.end.saturating_sub(l + MARGIN);
+        let sub = &hay[base..(hit.start + l + MARGIN).min(hay.len())];
+        let mut pos = 0;
+        while pos <= sub.len() {
+            let Some(m) = rule.regex.find_at(sub, pos) else {
+                break;
+            };
+            let (ms, me) = (base + m.start(), base + m.end());
+            if ms > hit.start {
+                break;
+            }
+            if me >= hit.end && me - ms <= l && owned.contains(&ms) {
+                self.report(hit.rule, rule, sub, base, m.start(), locs, hay, out);
+            }
+            pos = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
+        }
+    }
+
+    /// Slow rules: the match anchored at `x` counts when none is anchored at `x - 1`.
+    fn slow_pass(
+        &self,
+        r: u32,
+        hay: &[u8],
+        owned: &Range<usize>,
+        locs: &mut [CaptureLocations],
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.c.rules[r as usize];
+        let l = rule.max_len;
+        let base = owned.start.saturating_sub(1 + MARGIN);
+        let sub = &hay[base..(owned.end + l + MARGIN).min(hay.len())];
+        let mut pos = owned.start - base;
+        while pos <= sub.len() {
+            let Some(m) = rule.regex.find_at(sub, pos) else {
+                break;
+            };
+            let x = base + m.start();
+            if x >= owned.end {
+                break;
+            }
+            if anchored_at(rule, hay, x).is_some()
+                && (x == 0 || anchored_at(rule, hay, x - 1).is_none())
+            {
+                let cbase = x.saturating_sub(MARGIN);
+                let csub = &hay[cbase..(x + l + MARGIN).min(hay.len())];
+                self.report(r, rule, csub, cbase, x - cbase, locs, hay, out);
+            }
+            pos = m.start() + 1;
+        }
+    }
+
+    /// Extracts the secret of the match starting at `sub[at..]` and applies the filters.
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &self,
+        r: u32,
+        rule: &CompiledRule,
+        sub: &[u8],
+        base: usize,
+        at: usize,
+        locs: &mut [CaptureLocations],
+        hay: &[u8],
+        out: &mut Vec<Match>,
+    ) {
+        let Some(locs) = locs.get_mut(r as usize) else {
+            return;
+        };
+        if rule.regex.captures_read_at(locs, sub, at).is_none() {
+            return;
+        }
+        let Some((ws, we)) = locs.get(0) else { return };
+        let group = match rule.secret_group {
+            Some(g) => locs.get(g),
+            None => (1..locs.len()).find_map(|g| locs.get(g)).or(Some((ws, we))),
+        };
+        let Some((ss, se)) = group else { return };
+        let (whole, secret) = (base + ws..base + we, base + ss..base + se);
+        if let Some(confidence) = filters::judge(rule, hay, whole, secret.clone()) {
+            out.push(Match {
+                rule: r,
+                start: secret.start,
+                end: secret.end,
+                secret: hay[secret].to_vec(),
+                decoded_from: Vec::new(),
+                confidence,
+            });
+        }
+    }
+}
+
+/// The extent of the leftmost-first match anchored at `x`, searched over a window that depends
+/// only on `x` (so the answer is the same in every chunk that shows it).
+fn anchored_at(rule: &CompiledRule, hay: &[u8], x: usize) -> Option<usize> {
+    let base = x.saturating_sub(MARGIN);
+    let sub = &hay[base..(x + rule.max_len + MARGIN).min(hay.len())];
+    let m = rule.regex.find_at(sub, x - base)?;
+    (m.start() == x - base && m.len() <= rule.max_len).then_some(m.len())
+}
+
+/// Sorts `out[first..]` by (start, end, rule, secret) and drops exact repeats (a match is
+/// found once per keyword hit it contains).
+fn sort_dedup(out: &mut Vec<Match>, first: usize) {
+    let tail = &mut out[first..];
+    tail.sort_by(|a, b| {
+        (a.start, a.end, a.rule, &a.secret, &a.decoded_from).cmp(&(
+            b.start,
+            b.end,
+            b.rule,
+            &b.secret,
+            &b.decoded_from,
+        ))
+    });
+    let mut w = first;
+    for i in first..out.len() {
+        let dup = w > first && {
+            let (p, c) = (&out[w - 1], &out[i]);
+            p.start == c.start
+                && p.end == c.end
+                && p.rule == c.rule
+                && p.secret == c.secret
+                && p.decoded_from == c.decoded_from
+        };
+        if !dup {
+            out.swap(w, i);
+            w += 1;
+        }
+    }
+    out.truncate(w);
 }

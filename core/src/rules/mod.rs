@@ -1,32 +1,221 @@
-//! Rule definitions: parsing and validating the TOML rules format (gitleaks-compatible).
-//! PLACEHOLDER: replaced by the engine/rules work.
+//! Rule definitions: the gitleaks-compatible TOML rules format, parsed and validated.
+//!
+//! A [`RuleSet`] is plain data (ids, regex sources, allowlists, our extra keys) that has been
+//! checked: every regex parses, ids are unique, secret groups and enum-like fields are valid. It
+//! is not compiled; [`crate::engine::Engine::new`] does that. Anything in the file that we do not
+//! apply becomes a [`RulesWarning`] naming it, never silently ignored. Path and commit allowlists
+//! are kept here for the runner, which knows paths and commits; the engine only sees bytes.
+
+mod parse;
 
 use std::path::Path;
 
+/// Why a rules file was rejected. Messages name the origin, the line and the rule id when known.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{origin}: cannot read rules file: {source}")]
+    Io {
+        origin: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{origin}: line {line}: invalid TOML: {message}")]
+    Toml {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{origin}: line {line}: rule {rule}: missing required field `{field}`")]
+    MissingField {
+        origin: String,
+        line: usize,
+        rule: String,
+        field: &'static str,
+    },
+    #[error("{origin}: line {line}: {}field `{field}`: {message}", rule_prefix(.rule))]
+    BadField {
+        origin: String,
+        line: usize,
+        rule: Option<String>,
+        field: String,
+        message: String,
+    },
+    #[error("{origin}: line {line}: {}invalid regex in `{field}`: {message}", rule_prefix(.rule))]
+    BadRegex {
+        origin: String,
+        line: usize,
+        rule: Option<String>,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "{origin}: line {line}: duplicate rule id {rule:?} (first defined on line {first_line})"
+    )]
+    DuplicateId {
+        origin: String,
+        line: usize,
+        rule: String,
+        first_line: usize,
+    },
 }
 
-#[derive(Clone, Debug)]
+fn rule_prefix(rule: &Option<String>) -> String {
+    match rule {
+        Some(id) => format!("rule {id}: "),
+        None => String::new(),
+    }
+}
+
+/// Something in a rules file that was accepted but is not (fully) applied.
+#[derive(Clone, Debug, PartialEq)]
 pub struct RulesWarning {
     pub rule_id: Option<String>,
     pub message: String,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct RuleSet {}
+/// How the criteria of one allowlist combine (gitleaks `condition`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AllowCondition {
+    /// Any one criterion suppresses the finding (gitleaks default).
+    #[default]
+    Or,
+    /// Every criterion present must hold.
+    And,
+}
+
+/// What an allowlist regex is matched against (gitleaks `regexTarget`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RegexTarget {
+    #[default]
+    Secret,
+    Match,
+    Line,
+}
+
+/// One allowlist, per rule or global.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Allowlist {
+    pub description: Option<String>,
+    pub condition: AllowCondition,
+    pub regexes: Vec<String>,
+    pub regex_target: RegexTarget,
+    /// Lowercased; a finding whose secret contains one (case-insensitively) is suppressed.
+    pub stopwords: Vec<String>,
+    /// Path regexes: applied by the runner (the engine has no paths).
+    pub paths: Vec<String>,
+    /// Commit ids: applied by the runner (the engine has no commits).
+    pub commits: Vec<String>,
+    /// For global allowlists: only these rule ids (empty = all rules).
+    pub target_rules: Vec<String>,
+}
+
+impl Allowlist {
+    /// True when this allowlist has criteria only the runner can evaluate (paths, commits).
+    pub fn needs_location(&self) -> bool {
+        !self.paths.is_empty() || !self.commits.is_empty()
+    }
+    /// True when it has criteria the engine evaluates on bytes (regexes, stopwords).
+    pub fn has_content_criteria(&self) -> bool {
+        !self.regexes.is_empty() || !self.stopwords.is_empty()
+    }
+}
+
+/// Extra validation of a secret's own structure (our extension, key `checksum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    /// GitHub tokens: `<prefix>_` + 30 base62 chars + base62 CRC32 of those 30 (6 chars).
+    GithubCrc32,
+}
+
+/// Extra shape requirements on the secret (our extension, key `shape`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The secret must look machine-generated: at least three character classes (or two with
+    /// letters and digits and length >= 16), and not a phrase of words such as `X-Token-Auth`.
+    Random,
+}
+
+/// One rule, as written in the file (keywords lowercased).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    /// `None` for path-only rules, which the engine cannot apply (a warning says so).
+    pub regex: Option<String>,
+    pub secret_group: Option<usize>,
+    pub entropy: Option<f64>,
+    pub keywords: Vec<String>,
+    /// Path regex (gitleaks `path`): applied by the runner.
+    pub path: Option<String>,
+    pub tags: Vec<String>,
+    pub allowlists: Vec<Allowlist>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    pub confidence: Option<f32>,
+    /// Cap on the match length for regexes without a bounded maximum length.
+    pub max_len: Option<usize>,
+    pub checksum: Option<Checksum>,
+    pub shape: Option<Shape>,
+    /// 1-based line of the rule's table in its origin.
+    pub line: usize,
+}
+
+/// Parsed and validated rules. Cheap to clone; compiled by [`crate::engine::Engine::new`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleSet {
+    origin: String,
+    title: Option<String>,
+    rules: Vec<Rule>,
+    allowlists: Vec<Allowlist>,
+}
+
+const BUILTIN: &str = include_str!("../../rules/builtin.toml");
 
 impl RuleSet {
+    /// The built-in rules. A test proves the file parses and every example behaves, so the
+    /// fallback (an empty set) is unreachable in a released build; we never panic here.
     pub fn builtin() -> RuleSet {
-        RuleSet {}
+        match Self::from_toml_str(BUILTIN, "builtin.toml") {
+            Ok((set, _)) => set,
+            Err(_) => RuleSet {
+                origin: "builtin.toml".into(),
+                ..RuleSet::default()
+            },
+        }
     }
-    pub fn from_toml_str(_text: &str, _origin: &str) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
-        Ok((RuleSet {}, Vec::new()))
+
+    /// Parses and validates `text`; `origin` names it in messages (a path or "builtin.toml").
+    pub fn from_toml_str(
+        text: &str,
+        origin: &str,
+    ) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
+        parse::parse(text, origin)
     }
+
     pub fn from_path(path: &Path) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RulesError::Invalid(format!("{}: {e}", path.display())))?;
-        Self::from_toml_str(&text, &path.display().to_string())
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+            origin: origin.clone(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &origin)
+    }
+
+    /// Where the rules came from (a path or "builtin.toml").
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+    /// Global allowlists (`[allowlist]` and `[[allowlists]]`), in file order.
+    pub fn allowlists(&self) -> &[Allowlist] {
+        &self.allowlists
+    }
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
     }
 }

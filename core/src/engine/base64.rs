@@ -1,0 +1,127 @@
+//! Finds base64 runs worth decoding and decodes them.
+//!
+//! A run is a maximal sequence of bytes from `[A-Za-z0-9+/_-]`, plus up to two `=` of padding.
+//! Only runs of `MIN_RUN..=MAX_RUN` bytes that use one alphabet (standard or URL-safe), mix
+//! letter cases, have a valid length and decode to mostly printable text are decoded. Runs are
+//! defined by the bytes alone (maximality is a local property), so they do not depend on where a
+//! window was cut, provided the window shows one byte before and `MAX_RUN + 3` bytes after.
+//!
+//! The finder skips ahead `MIN_RUN` bytes at a time: it only looks at the byte where a long
+//! enough run would have to be, so ordinary text costs a fraction of a table look-up per byte.
+
+use std::ops::Range;
+
+pub(crate) const MIN_RUN: usize = 24;
+pub(crate) const MAX_RUN: usize = 8192;
+
+const fn class_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+}
+static IS_B64: [bool; 256] = class_table();
+
+/// Pushes onto `out` the plausible runs whose start lies in `starts` (indices into `hay`).
+pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let end = hay.len();
+    // Start one byte early so a run beginning exactly at `starts.start` is seen as maximal.
+    let mut i = starts.start.saturating_sub(1);
+    while i < starts.end && i + MIN_RUN <= end {
+        let j = i + MIN_RUN - 1;
+        if !IS_B64[hay[j] as usize] {
+            i = j + 1;
+            continue;
+        }
+        let mut k = j;
+        while k > i && IS_B64[hay[k - 1] as usize] {
+            k -= 1;
+        }
+        let mut e = j + 1;
+        while e < end && IS_B64[hay[e] as usize] {
+            e += 1;
+        }
+        // `k == i` with a base64 byte before it means we started inside a run (only possible at
+        // the first step); its true start lies before `starts`, so it is not ours.
+        let truncated = k > 0 && IS_B64[hay[k - 1] as usize];
+        if !truncated && e - k >= MIN_RUN && k >= starts.start && k < starts.end {
+            let mut pe = e;
+            while pe < end && pe - e < 2 && hay[pe] == b'=' {
+                pe += 1;
+            }
+            if pe - k <= MAX_RUN + 2 && plausible(&hay[k..e], pe - e) {
+                out.push(k..pe);
+            }
+        }
+        i = e + 1;
+    }
+}
+
+/// Cheap shape checks before decoding: one alphabet, mixed case, digits (or length), length.
+fn plausible(run: &[u8], padding: usize) -> bool {
+    let (mut upper, mut lower, mut digit, mut std_sym, mut url_sym) =
+        (false, false, false, false, false);
+    for &b in run {
+        match b {
+            b'A'..=b'Z' => upper = true,
+            b'a'..=b'z' => lower = true,
+            b'0'..=b'9' => digit = true,
+            b'+' | b'/' => std_sym = true,
+            _ => url_sym = true,
+        }
+    }
+    if !(upper && lower) || (std_sym && url_sym) || !(digit || run.len() >= 40) {
+        return false;
+    }
+    let rem = run.len() % 4;
+    if padding > 0 {
+        (run.len() + padding) % 4 == 0
+    } else {
+        rem != 1
+    }
+}
+
+fn sextet(b: u8) -> Option<u32> {
+    Some(match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    } as u32)
+}
+
+/// Decodes a run (either alphabet, padding optional) into `out`; true when the result looks
+/// like text (at least 90% printable ASCII or whitespace), which is what secrets are.
+pub(super) fn decode(run: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let data = run
+        .strip_suffix(b"==")
+        .or_else(|| run.strip_suffix(b"="))
+        .unwrap_or(run);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for &b in data {
+        let Some(v) = sextet(b) else { return false };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if out.len() < 8 {
+        return false;
+    }
+    let printable = out
+        .iter()
+        .filter(|&&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t')
+        .count();
+    printable * 10 >= out.len() * 9
+}

@@ -1,0 +1,317 @@
+//! Compiles a validated [`RuleSet`] into what the scan loop needs: one regex per rule with its
+//! maximum match length `L_r`, one case-insensitive keyword automaton over all rules, the content
+//! allowlists folded into each rule, the context size `C` and the rules hash.
+//!
+//! Invariant: every rule is either a keyword rule (its own keywords, or the literal prefixes of its
+//! regex when it has none, so every match contains one) or a slow rule (scanned with its regex over
+//! the whole region). `C` is derived from the largest `L_r` so that a window with `C` bytes of
+//! context on each side of its owned range sees everything a match anchored there depends on.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+use super::base64;
+use crate::rules::{AllowCondition, Allowlist, Checksum, RegexTarget, RuleSet, RulesError, Shape};
+
+/// Search margin beyond `L_r` on each side of a keyword: gives look-around assertions (`\b`, `$`)
+/// real bytes to look at, so results do not depend on where a window was cut.
+pub(super) const MARGIN: usize = 8;
+/// How far we look for the ends of a match's line (for `gitleaks:allow` and line allowlists).
+/// Lines longer than this are truncated to it, deterministically.
+pub(super) const LINE_CTX: usize = 512;
+/// Match-length cap for regexes whose maximum length is unbounded (or longer than their cap).
+/// Matches longer than the cap are not found (or are found truncated to it).
+pub(super) const DEFAULT_MAX_LEN: usize = 4096;
+/// Bumped whenever matching semantics change, so the rules hash (and persisted results) change.
+const ENGINE_VERSION: &str = "scangit-engine-1";
+
+pub(super) struct Allow {
+    pub condition: AllowCondition,
+    pub target: RegexTarget,
+    pub regexes: Vec<Regex>,
+    pub stopwords: Vec<Vec<u8>>,
+}
+
+pub(super) struct CompiledRule {
+    pub id: String,
+    pub description: String,
+    pub regex: Regex,
+    pub secret_group: Option<usize>,
+    /// `L_r`: no reported match is longer.
+    pub max_len: usize,
+    pub entropy: Option<f64>,
+    pub confidence: f32,
+    pub checksum: Option<Checksum>,
+    pub shape: Option<Shape>,
+    pub allow: Vec<Allow>,
+}
+
+pub(super) struct Compiled {
+    pub rules: Vec<CompiledRule>,
+    pub keywords: Option<AhoCorasick>,
+    /// For each keyword pattern, the rules it belongs to.
+    pub keyword_rules: Vec<Vec<u32>>,
+    /// Largest `L_r` over keyword rules (how far past the owned range keyword hits matter).
+    pub keyword_reach: usize,
+    pub slow_rules: Vec<u32>,
+    pub context: usize,
+    pub hash: [u8; 32],
+}
+
+fn regex_error(
+    rules: &RuleSet,
+    rule: Option<&str>,
+    line: usize,
+    field: &str,
+    e: impl ToString,
+) -> RulesError {
+    RulesError::BadRegex {
+        origin: rules.origin().to_owned(),
+        line,
+        rule: rule.map(str::to_owned),
+        field: field.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(16 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+}
+
+/// Literal prefixes every match starts with, if there are few and they are at least 2 bytes.
+fn literal_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix);
+    let seq = ex.extract(hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in lits {
+        // Keywords are matched ASCII-case-insensitively; non-UTF-8 prefixes are rare enough to
+        // send such a rule down the slow path instead of carrying raw-byte keywords.
+        let s = std::str::from_utf8(l.as_bytes()).ok()?.to_ascii_lowercase();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Some(out)
+}
+
+fn compile_allow(
+    rules: &RuleSet,
+    rule: Option<&str>,
+    line: usize,
+    al: &Allowlist,
+) -> Result<Option<Allow>, RulesError> {
+    // AND allowlists that also need a path or commit cannot be decided on bytes: the runner
+    // applies them. OR allowlists contribute their content criteria here.
+    if !al.has_content_criteria() || (al.condition == AllowCondition::And && al.needs_location()) {
+        return Ok(None);
+    }
+    let regexes = al
+        .regexes
+        .iter()
+        .map(|r| build_regex(r).map_err(|e| regex_error(rules, rule, line, "allowlist.regexes", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Allow {
+        condition: al.condition,
+        target: al.regex_target,
+        regexes,
+        stopwords: al.stopwords.iter().map(|s| s.as_bytes().to_vec()).collect(),
+    }))
+}
+
+pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
+    let mut rules = Vec::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+    let mut slow_rules = Vec::new();
+    let mut keyword_reach = 0usize;
+    let mut slow_reach = 0usize;
+    let mut hasher = blake3::Hasher::new();
+    let put = |h: &mut blake3::Hasher, bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    put(&mut hasher, ENGINE_VERSION.as_bytes());
+    for n in [
+        MARGIN,
+        LINE_CTX,
+        DEFAULT_MAX_LEN,
+        base64::MIN_RUN,
+        base64::MAX_RUN,
+        super::MAX_DEPTH,
+    ] {
+        put(&mut hasher, &(n as u64).to_le_bytes());
+    }
+
+    for r in set.rules() {
+        let Some(pattern) = r.regex.as_deref() else {
+            continue; // path-only rule: the runner's business (a parse warning said so)
+        };
+        let rid = Some(r.id.as_str());
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
+        let regex = build_regex(pattern).map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
+        let cap = r.max_len.unwrap_or(DEFAULT_MAX_LEN);
+        let max_len = hir
+            .properties()
+            .maximum_len()
+            .map_or(cap, |m| m.min(cap))
+            .max(1);
+
+        let index = rules.len() as u32;
+        let keywords = if r.keywords.is_empty() {
+            literal_prefixes(&hir).unwrap_or_default()
+        } else {
+            r.keywords.clone()
+        };
+        let slow = keywords.is_empty();
+        if slow {
+            slow_rules.push(index);
+            slow_reach = slow_reach.max(max_len);
+        } else {
+            keyword_reach = keyword_reach.max(max_len);
+            for kw in &keywords {
+                match patterns.iter().position(|p| p == kw) {
+                    Some(p) => keyword_rules[p].push(index),
+                    None => {
+                        patterns.push(kw.clone());
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+        }
+
+        let mut allow = Vec::new();
+        for al in &r.allowlists {
+            allow.extend(compile_allow(set, rid, r.line, al)?);
+        }
+        for al in set.allowlists() {
+            if al.target_rules.is_empty() || al.target_rules.iter().any(|t| t == &r.id) {
+                allow.extend(compile_allow(set, None, 0, al)?);
+            }
+        }
+
+        // Canonical serialization: every field that changes what is reported.
+        put(&mut hasher, r.id.as_bytes());
+        put(&mut hasher, r.description.as_bytes());
+        put(&mut hasher, pattern.as_bytes());
+        put(
+            &mut hasher,
+            &(r.secret_group.map_or(u64::MAX, |g| g as u64)).to_le_bytes(),
+        );
+        put(
+            &mut hasher,
+            &r.entropy.map_or(u64::MAX, f64::to_bits).to_le_bytes(),
+        );
+        put(
+            &mut hasher,
+            &r.confidence.map_or(u32::MAX, f32::to_bits).to_le_bytes(),
+        );
+        put(&mut hasher, &(max_len as u64).to_le_bytes());
+        put(
+            &mut hasher,
+            format!("{:?}/{:?}", r.checksum, r.shape).as_bytes(),
+        );
+        let mut sorted_kw = keywords.clone();
+        sorted_kw.sort();
+        for kw in &sorted_kw {
+            put(&mut hasher, kw.as_bytes());
+        }
+        put(&mut hasher, b"allow");
+        for a in &allow {
+            put(
+                &mut hasher,
+                format!("{:?}/{:?}", a.condition, a.target).as_bytes(),
+            );
+            for re in &a.regexes {
+                put(&mut hasher, re.as_str().as_bytes());
+            }
+            put(&mut hasher, b"stop");
+            for s in &a.stopwords {
+                put(&mut hasher, s);
+            }
+        }
+        put(&mut hasher, b"end-rule");
+
+        rules.push(CompiledRule {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            regex,
+            secret_group: r.secret_group,
+            max_len,
+            entropy: r.entropy,
+            confidence: r.confidence.unwrap_or(0.5),
+            checksum: r.checksum,
+            shape: r.shape,
+            allow,
+        });
+    }
+
+    let keywords = if patterns.is_empty() {
+        None
+    } else {
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                // A DFA over very many keywords can exceed its size limit; fall back to the
+                // contiguous NFA, which gives the same matches more slowly.
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+            })
+            .map_err(|e| RulesError::BadField {
+                origin: set.origin().to_owned(),
+                line: 0,
+                rule: None,
+                field: "keywords".into(),
+                message: e.to_string(),
+            })?;
+        Some(ac)
+    };
+
+    let context = context_bytes(keyword_reach, slow_reach);
+    put(&mut hasher, &(context as u64).to_le_bytes());
+    Ok(Compiled {
+        rules,
+        keywords,
+        keyword_rules,
+        keyword_reach,
+        slow_rules,
+        context,
+        hash: *hasher.finalize().as_bytes(),
+    })
+}
+
+/// The context `C` a window needs on each side of its owned range (see the engine docs).
+///
+/// For a match anchored (starting) at `x` in the owned range, the bytes read are:
+/// - keyword rules: keyword hits up to `x + L`; the regex search around a hit spans
+///   `[ke - L - MARGIN, ks + L + MARGIN]`, so `x - L - MARGIN ..= x + 2L + MARGIN`;
+/// - slow rules: `x - 1 - MARGIN ..= x + L + MARGIN`;
+/// - line context: `LINE_CTX` before the match start and after its end (`<= x + L`);
+/// - base64 runs (anchor = run start): one byte before, the run up to `MAX_RUN` plus padding
+///   and one terminating byte after (longer runs are skipped either way), plus line context.
+pub(super) fn context_bytes(keyword_reach: usize, slow_reach: usize) -> usize {
+    let l = keyword_reach.max(slow_reach);
+    let left = (l + MARGIN + 1).max(LINE_CTX + 1);
+    let right = (2 * keyword_reach + MARGIN)
+        .max(slow_reach + MARGIN)
+        .max(l + LINE_CTX)
+        .max(base64::MAX_RUN + 4 + LINE_CTX);
+    left.max(right) + 16
+}

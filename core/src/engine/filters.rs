@@ -1,0 +1,243 @@
+//! Decides whether a regex match is reported: entropy, placeholder rejection, secret shape,
+//! checksums, allowlists and `gitleaks:allow` markers.
+//!
+//! Every check reads only the match and its line (bounded by `LINE_CTX` on each side), so a
+//! decision never depends on where a window was cut.
+
+use std::ops::Range;
+
+use super::compile::{Allow, CompiledRule, LINE_CTX};
+use crate::rules::{AllowCondition, Checksum, RegexTarget, Shape};
+
+/// Below this a secret is too repetitive to be one, whatever the rule says.
+const ENTROPY_FLOOR: f64 = 2.0;
+/// Masks, repeats and placeholder words are only looked for in short secrets: long ones (key
+/// blocks, whose binary parts encode to runs like `AAAAAAAA`) contain anything by chance.
+const WORD_CHECK_MAX: usize = 256;
+
+/// Shannon entropy in bits per byte.
+pub(super) fn entropy(s: &[u8]) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in s {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+const PLACEHOLDER_WORDS: &[&[u8]] = &[
+    b"changeme",
+    b"change_me",
+    b"change-me",
+    b"example",
+    b"dummy",
+    b"placeholder",
+    b"your_",
+    b"your-",
+    b"yourtoken",
+    b"yourkey",
+    b"yoursecret",
+    b"yourpassword",
+    b"redacted",
+    b"replace_me",
+    b"replaceme",
+    b"insert_",
+    b"fake",
+    b"sample",
+    b"notreal",
+    b"not_a_real",
+];
+
+/// Values that stand for a secret instead of being one: templates, variable references,
+/// masks, documentation values, repeated characters.
+pub(super) fn is_placeholder(s: &[u8]) -> bool {
+    if entropy(s) < ENTROPY_FLOOR {
+        return true;
+    }
+    // Template and variable syntax: ${X}, $(x), {{ x }}, <your-token>, %(x)s, <%= x %>.
+    if s.first() == Some(&b'$')
+        || s.windows(2)
+            .any(|w| matches!(w, b"${" | b"$(" | b"{{" | b"}}" | b"%(" | b"<%"))
+        || (s.contains(&b'<') && s.contains(&b'>'))
+        || s.windows(3).any(|w| w == b"...")
+    {
+        return true;
+    }
+    if s.len() > WORD_CHECK_MAX {
+        return false;
+    }
+    // Masks (xxxxx, *****) and long runs of one byte.
+    let mut run = 1;
+    let mut mask_run = 0;
+    for (i, &b) in s.iter().enumerate() {
+        run = if i > 0 && s[i - 1] == b { run + 1 } else { 1 };
+        mask_run = if matches!(b, b'x' | b'X' | b'*' | b'#') {
+            mask_run + 1
+        } else {
+            0
+        };
+        if run >= 6 || mask_run >= 5 {
+            return true;
+        }
+    }
+    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(s, w))
+}
+
+/// `Shape::Random`: looks machine-generated rather than like a word, phrase or identifier.
+fn looks_random(s: &[u8]) -> bool {
+    let upper = s.iter().any(u8::is_ascii_uppercase);
+    let lower = s.iter().any(u8::is_ascii_lowercase);
+    let digit = s.iter().any(u8::is_ascii_digit);
+    let other = s.iter().any(|b| !b.is_ascii_alphanumeric());
+    let classes = [upper, lower, digit, other].iter().filter(|&&c| c).count();
+    if classes < 3 && !((upper || lower) && digit && s.len() >= 16) {
+        return false;
+    }
+    // Words joined by separators or numbers (X-Token-Auth, self.secret_key, 13014decode_header,
+    // https://host/path): every run of letters is a word of 3+ letters in lower, upper or Camel
+    // case. Random strings have short or mixed-case letter runs.
+    let wordlike = s
+        .split(|b| !b.is_ascii_alphabetic())
+        .filter(|seg| !seg.is_empty())
+        .all(|seg| {
+            seg.len() >= 3
+                && (seg.iter().all(u8::is_ascii_lowercase)
+                    || seg.iter().all(u8::is_ascii_uppercase)
+                    || seg.iter().enumerate().all(|(i, b)| {
+                        b.is_ascii_lowercase()
+                            || (b.is_ascii_uppercase()
+                                && seg.get(i + 1).is_some_and(u8::is_ascii_lowercase))
+                    }))
+        });
+    !wordlike
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// GitHub token checksum: the last 6 chars are the base62 CRC32 of the 30 chars after `_`.
+pub(super) fn github_checksum_ok(token: &[u8]) -> bool {
+    let Some(us) = token.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let body = &token[us + 1..];
+    if body.len() != 36 {
+        return false;
+    }
+    let (payload, check) = body.split_at(30);
+    let mut v = crc32(payload) as u64;
+    let mut expect = [b'0'; 6];
+    for slot in expect.iter_mut().rev() {
+        *slot = BASE62[(v % 62) as usize];
+        v /= 62;
+    }
+    check == expect
+}
+
+/// The line(s) around `span`, bounded by `LINE_CTX` bytes on each side.
+pub(super) fn line_of(hay: &[u8], span: Range<usize>) -> Range<usize> {
+    let lo = span.start.saturating_sub(LINE_CTX);
+    let start = hay[lo..span.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(lo, |p| lo + p + 1);
+    let hi = (span.end + LINE_CTX).min(hay.len());
+    let end = hay[span.end..hi]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(hi, |p| span.end + p);
+    start..end
+}
+
+/// A `gitleaks:allow` marker on the line(s) of `span` suppresses findings there.
+pub(super) fn line_allowed(hay: &[u8], span: Range<usize>) -> bool {
+    let line = line_of(hay, span);
+    hay[line].windows(14).any(|w| w == b"gitleaks:allow")
+}
+
+fn allow_hits(a: &Allow, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
+    let target = match a.target {
+        RegexTarget::Secret => secret,
+        RegexTarget::Match => whole,
+        RegexTarget::Line => line,
+    };
+    let regex = (!a.regexes.is_empty()).then(|| a.regexes.iter().any(|r| r.is_match(target)));
+    let stop =
+        (!a.stopwords.is_empty()).then(|| a.stopwords.iter().any(|w| contains_ci(secret, w)));
+    match a.condition {
+        AllowCondition::Or => regex == Some(true) || stop == Some(true),
+        AllowCondition::And => {
+            regex != Some(false) && stop != Some(false) && (regex.is_some() || stop.is_some())
+        }
+    }
+}
+
+/// Full verdict on a match: `Some(confidence)` to report it, `None` to drop it.
+pub(super) fn judge(
+    rule: &CompiledRule,
+    hay: &[u8],
+    whole: Range<usize>,
+    secret: Range<usize>,
+) -> Option<f32> {
+    let s = &hay[secret.clone()];
+    if s.is_empty() || is_placeholder(s) {
+        return None;
+    }
+    if rule.entropy.is_some_and(|min| entropy(s) < min) {
+        return None;
+    }
+    if rule.shape == Some(Shape::Random) && !looks_random(s) {
+        return None;
+    }
+    let mut confidence = rule.confidence;
+    if rule.checksum == Some(Checksum::GithubCrc32) {
+        // A valid checksum means a real token format, not a look-alike: near-certain.
+        confidence = if github_checksum_ok(s) {
+            confidence.max(0.99)
+        } else {
+            confidence.min(0.35)
+        };
+    }
+    let line = line_of(hay, whole.clone());
+    if !rule.allow.is_empty() {
+        let (w, l) = (&hay[whole.clone()], &hay[line.clone()]);
+        if rule.allow.iter().any(|a| allow_hits(a, s, w, l)) {
+            return None;
+        }
+    }
+    if hay[line].windows(14).any(|w| w == b"gitleaks:allow") {
+        return None;
+    }
+    Some(confidence)
+}

@@ -1,0 +1,142 @@
+//! Loose objects: `objects/xx/yyyy…` files, zlib-compressed `"<type> <size>\0<data>"`.
+//! Enumerated once at open (so the plan and `all_objects` can list them) and read on demand.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use gix_hash::{ObjectId, oid};
+use gix_object::Kind;
+
+use super::OdbError;
+
+#[derive(Default)]
+pub struct LooseObjects {
+    ids: Vec<ObjectId>,
+    dirs: Vec<u16>,
+    roots: Vec<PathBuf>,
+    by_id: HashMap<ObjectId, u32>,
+}
+
+impl LooseObjects {
+    pub fn scan(object_dirs: &[PathBuf]) -> Result<Self, OdbError> {
+        let mut me = LooseObjects::default();
+        for (di, dir) in object_dirs.iter().enumerate() {
+            me.roots.push(dir.clone());
+            for hi in 0..256u32 {
+                let sub = dir.join(format!("{hi:02x}"));
+                let Ok(rd) = std::fs::read_dir(&sub) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    if name.len() != 38 {
+                        continue; // temporary files from an interrupted write
+                    }
+                    let Ok(id) = ObjectId::from_hex(format!("{hi:02x}{name}").as_bytes()) else {
+                        continue;
+                    };
+                    if let std::collections::hash_map::Entry::Vacant(v) = me.by_id.entry(id) {
+                        v.insert(me.ids.len() as u32);
+                        me.ids.push(id);
+                        me.dirs.push(di as u16);
+                    }
+                }
+            }
+        }
+        Ok(me)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn id(&self, index: u32) -> &oid {
+        &self.ids[index as usize]
+    }
+
+    pub fn lookup(&self, id: &oid) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    fn path(&self, index: u32) -> PathBuf {
+        let hex = self.ids[index as usize].to_hex().to_string();
+        self.roots[self.dirs[index as usize] as usize]
+            .join(&hex[..2])
+            .join(&hex[2..])
+    }
+
+    /// Read and inflate loose object `index` into `out` (header stripped).
+    pub fn read(
+        &self,
+        index: u32,
+        z: &mut gix_zlib::Decompress,
+        out: &mut Vec<u8>,
+        limit: u64,
+    ) -> Result<Kind, OdbError> {
+        let path = self.path(index);
+        let raw = std::fs::read(&path).map_err(|source| OdbError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        z.reset();
+        // Inflate the header first to learn the size, then the rest in one go.
+        let mut head = [0u8; 64];
+        let _ = z.decompress(&raw, &mut head, gix_zlib::FlushDecompress::None);
+        let produced = z.total_out() as usize;
+        let nul = head[..produced]
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| {
+                OdbError::corrupt(format!("{}: bad loose object header", path.display()))
+            })?;
+        let header = &head[..nul];
+        let sp = header.iter().position(|&b| b == b' ').ok_or_else(|| {
+            OdbError::corrupt(format!("{}: bad loose object header", path.display()))
+        })?;
+        let kind = super::parse_kind(&header[..sp])
+            .ok_or_else(|| OdbError::corrupt(format!("{}: unknown object type", path.display())))?;
+        let size: u64 = std::str::from_utf8(&header[sp + 1..])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| OdbError::corrupt(format!("{}: bad object size", path.display())))?;
+        if size > limit {
+            return Err(OdbError::TooLarge { size, limit });
+        }
+        let size = size as usize;
+        out.clear();
+        out.try_reserve_exact(size)
+            .map_err(|_| OdbError::corrupt("loose object does not fit in memory"))?;
+        out.extend_from_slice(&head[nul + 1..produced]);
+        if out.len() > size {
+            return Err(OdbError::corrupt(format!(
+                "{}: object longer than its header says",
+                path.display()
+            )));
+        }
+        let have = out.len();
+        out.resize(size, 0);
+        let consumed = z.total_in() as usize;
+        let status = if have < size || consumed < raw.len() {
+            z.decompress(
+                &raw[consumed..],
+                &mut out[have..],
+                gix_zlib::FlushDecompress::Finish,
+            )
+            .map_err(|e| OdbError::corrupt(format!("{}: zlib: {e}", path.display())))?
+        } else {
+            gix_zlib::Status::StreamEnd
+        };
+        if z.total_out() as usize != size + nul + 1 || status != gix_zlib::Status::StreamEnd {
+            return Err(OdbError::corrupt(format!(
+                "{}: truncated or oversized loose object",
+                path.display()
+            )));
+        }
+        Ok(kind)
+    }
+}

@@ -1,0 +1,439 @@
+//! The object database: every pack (located through multi-pack-indexes where present, else
+//! each pack's `.idx`) and every loose object, across alternates.
+//!
+//! Reads never run `git`. Pack files are memory-mapped; a snapshot of their identity (size and
+//! mtime) is taken at open so a concurrent `git gc` can be detected at the end of a scan.
+//! Random access goes through [`ReadScratch`], which owns a per-thread delta-base cache; bulk
+//! decoding in pack order lives in `pack_exec`.
+
+pub mod cache;
+pub mod delta;
+pub mod loose;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use gix_hash::{ObjectId, oid};
+use gix_object::Kind;
+use gix_pack::data::entry::Header;
+
+use crate::repo::RepoLayout;
+pub use cache::DeltaCache;
+
+/// Errors of the object layer, converted to the contract's kinds by the runner.
+#[derive(Debug, thiserror::Error)]
+pub enum OdbError {
+    #[error("corrupt object data: {0}")]
+    Corrupt(String),
+    #[error("object {0} is missing")]
+    Missing(ObjectId),
+    #[error("object of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl OdbError {
+    pub(crate) fn corrupt(msg: impl Into<String>) -> Self {
+        OdbError::Corrupt(msg.into())
+    }
+}
+
+/// One pack: mapped data and index.
+pub struct Pack {
+    pub id: u32,
+    pub data: gix_pack::data::File,
+    pub index: gix_pack::index::File,
+}
+
+impl Pack {
+    /// Parse the entry header at `offset`.
+    pub fn entry(&self, offset: u64) -> Result<gix_pack::data::Entry, OdbError> {
+        self.data.entry(offset).map_err(|e| {
+            OdbError::corrupt(format!(
+                "{}: entry at {offset}: {e}",
+                self.data.path().display()
+            ))
+        })
+    }
+
+    /// Inflate the compressed payload of `entry` (the object, or the delta instructions) into
+    /// `out`, which is resized to the announced size.
+    pub fn inflate(
+        &self,
+        entry: &gix_pack::data::Entry,
+        z: &mut gix_zlib::Decompress,
+        out: &mut Vec<u8>,
+        limit: u64,
+    ) -> Result<(), OdbError> {
+        if entry.decompressed_size > limit {
+            return Err(OdbError::TooLarge {
+                size: entry.decompressed_size,
+                limit,
+            });
+        }
+        let size = entry.decompressed_size as usize;
+        let input = self
+            .data
+            .entry_slice(entry.data_offset..self.data.pack_end() as u64)
+            .ok_or_else(|| OdbError::corrupt("pack entry data lies beyond the pack end"))?;
+        out.clear();
+        out.try_reserve_exact(size)
+            .map_err(|_| OdbError::corrupt("pack entry does not fit in memory"))?;
+        out.resize(size, 0);
+        z.reset();
+        let status = z
+            .decompress(input, out, gix_zlib::FlushDecompress::Finish)
+            .map_err(|e| {
+                OdbError::corrupt(format!(
+                    "zlib error in pack entry at {}: {e}",
+                    entry.data_offset
+                ))
+            })?;
+        if status != gix_zlib::Status::StreamEnd || z.total_out() != size as u64 {
+            return Err(OdbError::corrupt(format!(
+                "pack entry at {} inflates to {} bytes, header says {size}",
+                entry.data_offset,
+                z.total_out()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        self.data.path()
+    }
+}
+
+struct Midx {
+    file: gix_pack::multi_index::File,
+    /// midx pack index → our pack id
+    packs: Vec<u32>,
+}
+
+/// Where an object is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    Packed { pack: u32, offset: u64 },
+    Loose { index: u32 },
+}
+
+/// Identity of a file at open time, to notice it being replaced or removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FileStamp {
+    path: PathBuf,
+    len: u64,
+    mtime: Option<SystemTime>,
+}
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        path: path.to_path_buf(),
+        len: m.len(),
+        mtime: m.modified().ok(),
+    })
+}
+
+pub struct Odb {
+    pub packs: Vec<Pack>,
+    midxs: Vec<Midx>,
+    /// Packs covered by no multi-pack-index, looked up through their own `.idx`.
+    uncovered: Vec<u32>,
+    pub loose: loose::LooseObjects,
+    stamps: Vec<FileStamp>,
+}
+
+impl Odb {
+    pub fn open(layout: &RepoLayout) -> Result<Odb, OdbError> {
+        let mut packs = Vec::new();
+        let mut midxs = Vec::new();
+        let mut uncovered = Vec::new();
+        let mut stamps = Vec::new();
+        for objects in &layout.object_dirs {
+            let pack_dir = objects.join("pack");
+            let mut idx_paths: Vec<PathBuf> = match std::fs::read_dir(&pack_dir) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(source) => {
+                    return Err(OdbError::Io {
+                        path: pack_dir,
+                        source,
+                    });
+                }
+            };
+            idx_paths.sort();
+            let first_id = packs.len() as u32;
+            for idx_path in idx_paths {
+                let pack_path = idx_path.with_extension("pack");
+                if !pack_path.is_file() {
+                    continue; // an .idx without its pack is debris from an interrupted fetch
+                }
+                let index = gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1)
+                    .map_err(|e| OdbError::corrupt(format!("{}: {e}", idx_path.display())))?;
+                let data = gix_pack::data::File::at(&pack_path, gix_hash::Kind::Sha1)
+                    .map_err(|e| OdbError::corrupt(format!("{}: {e}", pack_path.display())))?;
+                if data.num_objects() != index.num_objects() {
+                    return Err(OdbError::corrupt(format!(
+                        "{}: pack has {} objects, its index {}",
+                        pack_path.display(),
+                        data.num_objects(),
+                        index.num_objects()
+                    )));
+                }
+                stamps.extend(stamp(&pack_path));
+                stamps.extend(stamp(&idx_path));
+                packs.push(Pack {
+                    id: packs.len() as u32,
+                    data,
+                    index,
+                });
+            }
+            let dir_packs: Vec<u32> = (first_id..packs.len() as u32).collect();
+            let mut covered = vec![false; dir_packs.len()];
+            let midx_path = pack_dir.join("multi-pack-index");
+            if midx_path.is_file()
+                && let Ok(file) = gix_pack::multi_index::File::at(&midx_path, None)
+            {
+                // A multi-pack-index naming a pack that no longer exists is stale: ignore it
+                // rather than trusting offsets into a different file.
+                let mut map = Vec::new();
+                let mut ok = true;
+                for name in file.index_names() {
+                    let found = dir_packs.iter().position(|&p| {
+                        packs[p as usize].index.path().file_name() == name.file_name()
+                    });
+                    match found {
+                        Some(i) => map.push((i, dir_packs[i])),
+                        None => ok = false,
+                    }
+                }
+                if ok {
+                    for (i, _) in &map {
+                        covered[*i] = true;
+                    }
+                    stamps.extend(stamp(&midx_path));
+                    midxs.push(Midx {
+                        file,
+                        packs: map.into_iter().map(|(_, p)| p).collect(),
+                    });
+                }
+            }
+            uncovered.extend(
+                dir_packs
+                    .iter()
+                    .zip(&covered)
+                    .filter(|(_, c)| !**c)
+                    .map(|(p, _)| *p),
+            );
+        }
+        let loose = loose::LooseObjects::scan(&layout.object_dirs)?;
+        Ok(Odb {
+            packs,
+            midxs,
+            uncovered,
+            loose,
+            stamps,
+        })
+    }
+
+    /// Total objects in packs (duplicates across packs counted per pack).
+    pub fn packed_object_count(&self) -> u64 {
+        self.packs
+            .iter()
+            .map(|p| u64::from(p.index.num_objects()))
+            .sum()
+    }
+
+    pub fn has_multi_pack_index(&self) -> bool {
+        !self.midxs.is_empty()
+    }
+
+    /// Where `id` is stored, preferring packs (multi-pack-index first) over loose objects.
+    pub fn locate(&self, id: &oid) -> Option<Location> {
+        for m in &self.midxs {
+            if let Some(i) = m.file.lookup(id)
+                && let Ok((p, offset)) = m.file.pack_id_and_pack_offset_at_index(i)
+                && let Some(&pack) = m.packs.get(p as usize)
+            {
+                return Some(Location::Packed { pack, offset });
+            }
+        }
+        for &pack in &self.uncovered {
+            let idx = &self.packs[pack as usize].index;
+            if let Some(i) = idx.lookup(id) {
+                return Some(Location::Packed {
+                    pack,
+                    offset: idx.pack_offset_at_index(i),
+                });
+            }
+        }
+        self.loose.lookup(id).map(|index| Location::Loose { index })
+    }
+
+    /// Read the object at `loc` into `out`, resolving delta chains through the scratch cache.
+    pub fn read(
+        &self,
+        loc: Location,
+        s: &mut ReadScratch,
+        out: &mut Vec<u8>,
+    ) -> Result<Kind, OdbError> {
+        match loc {
+            Location::Loose { index } => self.loose.read(index, &mut s.z, out, s.limit),
+            Location::Packed { pack, offset } => {
+                let (kind, data) = self.read_packed(pack, offset, s, 0)?;
+                out.clear();
+                out.extend_from_slice(&data);
+                Ok(kind)
+            }
+        }
+    }
+
+    /// Read object `id`; `Missing` if it is nowhere.
+    pub fn read_id(
+        &self,
+        id: &oid,
+        s: &mut ReadScratch,
+        out: &mut Vec<u8>,
+    ) -> Result<Kind, OdbError> {
+        let loc = self
+            .locate(id)
+            .ok_or_else(|| OdbError::Missing(id.to_owned()))?;
+        self.read(loc, s, out)
+    }
+
+    /// Decode a packed object, returning shared bytes from (or newly put into) the cache.
+    pub(crate) fn read_packed(
+        &self,
+        pack: u32,
+        offset: u64,
+        s: &mut ReadScratch,
+        depth: usize,
+    ) -> Result<(Kind, cache::Shared), OdbError> {
+        if let Some(hit) = s.cache.get(pack, offset) {
+            return Ok(hit);
+        }
+        // Walk down the chain to a cached or undeltified base, remembering the deltas.
+        let p = &self.packs[pack as usize];
+        let mut chain: Vec<(u64, gix_pack::data::Entry)> = Vec::new();
+        let mut at = offset;
+        let (kind, mut cur) = loop {
+            if chain.len() > 10_000 {
+                return Err(OdbError::corrupt("delta chain longer than 10000 (cycle?)"));
+            }
+            if !chain.is_empty()
+                && let Some(hit) = s.cache.get(pack, at)
+            {
+                break hit;
+            }
+            let e = p.entry(at)?;
+            match e.header {
+                Header::OfsDelta { base_distance } => {
+                    let base = Header::verified_base_pack_offset(at, base_distance)
+                        .ok_or_else(|| OdbError::corrupt("ofs-delta base offset out of range"))?;
+                    chain.push((at, e));
+                    at = base;
+                }
+                Header::RefDelta { base_id } => {
+                    if depth > 64 {
+                        return Err(OdbError::corrupt("ref-delta recursion too deep"));
+                    }
+                    let base = match self.locate(&base_id) {
+                        Some(Location::Packed {
+                            pack: bp,
+                            offset: bo,
+                        }) => self.read_packed(bp, bo, s, depth + 1)?,
+                        Some(Location::Loose { index }) => {
+                            let mut buf = Vec::new();
+                            let k = self.loose.read(index, &mut s.z, &mut buf, s.limit)?;
+                            (k, cache::Shared::new(buf))
+                        }
+                        None => return Err(OdbError::Missing(base_id)),
+                    };
+                    chain.push((at, e));
+                    break base;
+                }
+                _ => {
+                    let kind = e.header.as_kind().expect("base entries have a kind");
+                    let mut buf = Vec::new();
+                    p.inflate(&e, &mut s.z, &mut buf, s.limit)?;
+                    let data = cache::Shared::new(buf);
+                    s.cache.put(pack, at, kind, data.clone());
+                    break (kind, data);
+                }
+            }
+        };
+        // Apply the deltas from the base up to the requested object, caching each result.
+        while let Some((at, e)) = chain.pop() {
+            let mut d = std::mem::take(&mut s.buf_a);
+            if e.decompressed_size > s.limit.saturating_add(1 << 20) {
+                return Err(OdbError::TooLarge {
+                    size: e.decompressed_size,
+                    limit: s.limit,
+                });
+            }
+            p.inflate(&e, &mut s.z, &mut d, u64::MAX)?;
+            let size = delta::result_size(&d)?;
+            if size > s.limit {
+                s.buf_a = d;
+                return Err(OdbError::TooLarge {
+                    size,
+                    limit: s.limit,
+                });
+            }
+            let mut out = Vec::new();
+            DEBUG_APPLIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            delta::apply(&cur, &d, &mut out)?;
+            cur = cache::Shared::new(out);
+            s.buf_a = d;
+            s.cache.put(pack, at, kind, cur.clone());
+        }
+        Ok((kind, cur))
+    }
+
+    /// Whether any pack, index or multi-pack-index seen at open was replaced or removed since.
+    pub fn artifacts_changed(&self) -> Option<String> {
+        for s in &self.stamps {
+            match stamp(&s.path) {
+                Some(now) if now == *s => {}
+                Some(_) => return Some(format!("{} was rewritten", s.path.display())),
+                None => return Some(format!("{} was removed", s.path.display())),
+            }
+        }
+        None
+    }
+}
+
+pub static DEBUG_APPLIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static DEBUG_PARSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Per-thread state for random-access reads.
+pub struct ReadScratch {
+    pub z: gix_zlib::Decompress,
+    pub cache: DeltaCache,
+    /// Objects larger than this are refused with `TooLarge`.
+    pub limit: u64,
+    buf_a: Vec<u8>,
+}
+
+impl ReadScratch {
+    pub fn new(cache_bytes: usize, limit: u64) -> Self {
+        Self {
+            z: gix_zlib::Decompress::new(),
+            cache: DeltaCache::new(cache_bytes),
+            limit,
+            buf_a: Vec::new(),
+        }
+    }
+}
+
+/// Parse a loose-object style header `"<type> <size>\0"`.
+pub(crate) fn parse_kind(name: &[u8]) -> Option<Kind> {
+    Kind::from_bytes(name).ok()
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Compare scangit jsonl findings with a make_repo.py manifest.
+
+usage: check_manifest.py MANIFEST.jsonl FINDINGS.jsonl
+Prints missed rows, reported decoys and stray findings; exits 1 on any mismatch.
+"""
+import json
+import sys
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1])]
+    events = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+    findings = [e for e in events if e["type"] == "finding"]
+    at = {}
+    for f in findings:
+        at.setdefault((f["blob"], f["line"]), []).append(f)
+    bad = 0
+    explained = set()
+    for r in rows:
+        key = (r["blob"], r["line"])
+        hits = at.get(key, [])
+        if r["expect"]:
+            if not hits:
+                bad += 1
+                print("MISSED id=%s kind=%s strategy=%s blob=%s line=%s" % (r["id"], r["kind"], r["strategy"], r["blob"], r["line"]))
+            else:
+                explained.add(key)
+                if r["commit"] and not any(h["commit"] == r["commit"] for h in hits):
+                    bad += 1
+                    print("WRONG COMMIT id=%s kind=%s strategy=%s want=%s got=%s" % (r["id"], r["kind"], r["strategy"], r["commit"], [h["commit"] for h in hits]))
+        elif hits:
+            bad += 1
+            print("DECOY REPORTED id=%s text=%r rules=%s" % (r["id"], r["kind"], [h["rule_id"] for h in hits]))
+    # The same secret in later versions of a file (or in another file) is one secret: a finding
+    # is explained when its fingerprint group holds a finding at a manifest row's location.
+    good_fp = {h["fingerprint"] for key in explained for h in at[key]}
+    # The two halves of an AWS key pair sit on consecutive lines of one row.
+    aws_next = {(r["blob"], r["line"] + 1) for r in rows if r["expect"] and r["kind"] == "aws-credentials"}
+    good_fp |= {h["fingerprint"] for key in aws_next for h in at.get(key, [])}
+    for f in findings:
+        if f["fingerprint"] not in good_fp:
+            bad += 1
+            print("STRAY rule=%s blob=%s line=%s path=%s snippet=%r" % (f["rule_id"], f["blob"], f["line"], f["path"], f["snippet"][:120]))
+    # One location, one secret: two rules on the same span is a duplicate report.
+    spans = {}
+    for f in findings:
+        spans.setdefault((f["blob"], f["start"], f["end"]), set()).add(f["rule_id"])
+    for (blob, s, e), rules in spans.items():
+        if len(rules) > 1:
+            bad += 1
+            print("DUPLICATE RULES %s on blob=%s %d..%d" % (sorted(rules), blob, s, e))
+    exp = sum(1 for r in rows if r["expect"])
+    print("expected %d, findings %d, problems %d" % (exp, len(findings), bad))
+    sys.exit(1 if bad else 0)
+
+
+main()
