@@ -1,7 +1,9 @@
-//! Times the open, commit-walk and plan stages on a repository (development probe).
+//! Times the open, commit-walk and plan stages on a repository (development probe):
+//! `cargo run --release -p scangit-core --example plan_probe -- REPO [threads]`.
 use std::time::Instant;
 
 use scangit_core::odb::{Odb, ReadScratch};
+use scangit_core::pack_exec::PackTable;
 use scangit_core::{commits, plan, repo::RepoLayout};
 
 fn main() {
@@ -10,12 +12,12 @@ fn main() {
         .expect("usage: plan_probe REPO [threads]");
     let threads: usize = std::env::args()
         .nth(2)
-        .map(|t| t.parse().unwrap())
+        .map(|t| t.parse().expect("a number"))
         .unwrap_or(2);
     let t0 = Instant::now();
-    let layout = RepoLayout::open(path.as_ref()).unwrap();
-    let refs = layout.refs().unwrap();
-    let odb = Odb::open(&layout).unwrap();
+    let layout = RepoLayout::open(path.as_ref()).expect("a repository");
+    let refs = layout.refs().expect("refs");
+    let odb = Odb::open(&layout).expect("objects");
     let t1 = Instant::now();
     let mut s = ReadScratch::new(64 << 20, u64::MAX);
     let mut buf = Vec::new();
@@ -28,8 +30,16 @@ fn main() {
     }
     tips.sort();
     tips.dedup();
+    let tables: Vec<_> = odb.packs.iter().map(PackTable::build).collect();
+    let t_tables = Instant::now();
+    let known = commits::bulk_read(&odb, &tables, threads, &|| false).expect("bulk read");
+    eprintln!(
+        "bulk read {:?} ({} commits)",
+        t_tables.elapsed(),
+        known.len()
+    );
     let (graph, problems) =
-        commits::load(&odb, &tips, &Default::default(), &mut s, &|| false).unwrap();
+        commits::load(&odb, &tips, &Default::default(), known, &mut s, &|| false).expect("walk");
     let t2 = Instant::now();
     let p = plan::plan_odb_blob(
         &odb,
@@ -41,7 +51,7 @@ fn main() {
         u64::MAX,
         &|| false,
     )
-    .unwrap();
+    .expect("plan");
     let t3 = Instant::now();
     println!(
         "refs {} tips {} commits {} problems {} | blobs {} trees_read {} plan_problems {}",
@@ -54,11 +64,10 @@ fn main() {
         p.problems.len()
     );
     println!(
-        "open {:?} commits {:?} plan {:?} applies {} full_parses {}",
+        "open {:?} tables {:?} commits {:?} plan {:?}",
         t1 - t0,
-        t2 - t1,
-        t3 - t2,
-        scangit_core::odb::DEBUG_APPLIES.load(std::sync::atomic::Ordering::Relaxed),
-        scangit_core::odb::DEBUG_PARSES.load(std::sync::atomic::Ordering::Relaxed)
+        t_tables - t1,
+        t2 - t_tables,
+        t3 - t2
     );
 }

@@ -11,12 +11,13 @@
 //! parents of commits listed in `shallow` are ignored, like git does.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashSet};
 
 use gix_hash::ObjectId;
 use gix_object::Kind;
 
-use crate::odb::{Odb, OdbError, ReadScratch};
+use crate::odb::{Odb, OdbError, OidMap, ReadScratch};
+use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
 
 pub const NO_PARENT: u32 = u32::MAX;
 
@@ -27,7 +28,7 @@ pub struct CommitGraph {
     /// Index of the first parent, or [`NO_PARENT`].
     pub first_parent: Vec<u32>,
     pub commit_time: Vec<i64>,
-    pub index: HashMap<ObjectId, u32>,
+    pub index: OidMap<ObjectId, u32>,
 }
 
 impl CommitGraph {
@@ -129,15 +130,81 @@ pub fn peel(
     )))
 }
 
-/// Read every commit reachable from `tips` and order them topologically.
+/// Decode every commit stored in the packs, in pack order on `threads` workers (a sequential
+/// sweep instead of one random lookup per commit). Unparseable commits are left out; the walk
+/// reads them again and reports them.
+pub fn bulk_read(
+    odb: &Odb,
+    tables: &[PackTable],
+    threads: usize,
+    should_abort: &(dyn Fn() -> bool + Sync),
+) -> Result<OidMap<ObjectId, CommitHeader>, crate::ScanError> {
+    let mut work = Vec::new();
+    let travs: Vec<Traversal> = tables
+        .iter()
+        .map(|t| Traversal::new(t, (0..t.len() as u32).filter(|&e| t.kind[e as usize] == 1)))
+        .collect();
+    for (i, tr) in travs.iter().enumerate() {
+        work.extend(tr.tasks(threads * 4).into_iter().map(|task| (i, task)));
+    }
+    let maps = crate::scheduler::run(
+        work,
+        threads,
+        should_abort,
+        crate::ScanError::aborted,
+        || {
+            (
+                OidMap::<ObjectId, CommitHeader>::default(),
+                ExecScratch::default(),
+                ReadScratch::new(1 << 20, 64 << 20),
+            )
+        },
+        |(map, exec, rs), (i, task)| {
+            let table = &tables[i];
+            let pack = &odb.packs[table.pack as usize];
+            let flow = pack_exec::run_task(
+                odb,
+                table,
+                &travs[i],
+                &task,
+                64 << 20,
+                exec,
+                rs,
+                &mut |e, kind, data| {
+                    if kind == Kind::Commit
+                        && let Some(h) = parse_commit_header(data)
+                    {
+                        map.insert(table.id(pack, e).to_owned(), h);
+                    }
+                    Flow::Continue
+                },
+                &mut |_| {},
+            );
+            match flow {
+                Flow::Continue => Ok(()),
+                Flow::Stop => Err(crate::ScanError::aborted()),
+            }
+        },
+    )?;
+    let mut maps = maps.into_iter().map(|m| m.0);
+    let mut all = maps.next().unwrap_or_default();
+    for m in maps {
+        all.extend(m);
+    }
+    Ok(all)
+}
+
+/// Read every commit reachable from `tips` and order them topologically. Commits found in
+/// `known` (from [`bulk_read`]) are not read again.
 pub fn load(
     odb: &Odb,
     tips: &[ObjectId],
     shallow: &HashSet<ObjectId>,
+    mut known: OidMap<ObjectId, CommitHeader>,
     s: &mut ReadScratch,
     should_abort: &dyn Fn() -> bool,
 ) -> Result<(CommitGraph, Vec<WalkProblem>), crate::ScanError> {
-    let mut headers: HashMap<ObjectId, CommitHeader> = HashMap::new();
+    let mut headers: OidMap<ObjectId, CommitHeader> = OidMap::default();
     let mut problems = Vec::new();
     let mut stack: Vec<ObjectId> = tips.to_vec();
     let mut buf = Vec::new();
@@ -150,28 +217,31 @@ pub fn load(
         if n.is_multiple_of(4096) && should_abort() {
             return Err(crate::ScanError::aborted());
         }
-        let header = match odb.read_id(&id, s, &mut buf) {
-            Ok(Kind::Commit) => match parse_commit_header(&buf) {
-                Some(h) => h,
-                None => {
+        let header = match known.remove(&id) {
+            Some(h) => h,
+            None => match odb.read_id(&id, s, &mut buf) {
+                Ok(Kind::Commit) => match parse_commit_header(&buf) {
+                    Some(h) => h,
+                    None => {
+                        problems.push(WalkProblem {
+                            id,
+                            error: OdbError::corrupt(format!("commit {id} has no tree line")),
+                        });
+                        continue;
+                    }
+                },
+                Ok(other) => {
                     problems.push(WalkProblem {
                         id,
-                        error: OdbError::corrupt(format!("commit {id} has no tree line")),
+                        error: OdbError::corrupt(format!("{id} is a {other}, expected a commit")),
                     });
                     continue;
                 }
+                Err(error) => {
+                    problems.push(WalkProblem { id, error });
+                    continue;
+                }
             },
-            Ok(other) => {
-                problems.push(WalkProblem {
-                    id,
-                    error: OdbError::corrupt(format!("{id} is a {other}, expected a commit")),
-                });
-                continue;
-            }
-            Err(error) => {
-                problems.push(WalkProblem { id, error });
-                continue;
-            }
         };
         let mut header = header;
         if shallow.contains(&id) {
@@ -185,8 +255,8 @@ pub fn load(
         headers.insert(id, header);
     }
     // Parents that could not be read are dropped from the graph (the problem is reported).
-    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
-    let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(headers.len());
+    let mut children: OidMap<ObjectId, Vec<ObjectId>> = OidMap::default();
+    let mut pending: OidMap<ObjectId, usize> = OidMap::default();
     for (id, h) in &headers {
         let mut count = 0;
         let mut seen_parent = HashSet::new();
@@ -208,7 +278,7 @@ pub fn load(
         trees: Vec::with_capacity(headers.len()),
         first_parent: Vec::with_capacity(headers.len()),
         commit_time: Vec::with_capacity(headers.len()),
-        index: HashMap::with_capacity(headers.len()),
+        index: OidMap::default(),
     };
     while let Some(Reverse((time, id))) = ready.pop() {
         let h = &headers[&id];

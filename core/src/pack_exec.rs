@@ -35,6 +35,8 @@ pub struct PackTable {
     pub corrupt: Vec<(u32, String)>,
     /// Entry index of each index position (idx order → offset order).
     pub by_index_pos: Vec<u32>,
+    /// Index position of each entry (offset order → idx order), to name entries.
+    pub index_pos: Vec<u32>,
 }
 
 fn kind_code(k: Kind) -> u8 {
@@ -69,6 +71,7 @@ impl PackTable {
         for (e, (_, pos)) in order.iter().enumerate() {
             by_index_pos[*pos as usize] = e as u32;
         }
+        let index_pos: Vec<u32> = order.iter().map(|o| o.1).collect();
         let mut t = PackTable {
             pack: pack.id,
             offsets,
@@ -78,6 +81,7 @@ impl PackTable {
             external: Vec::new(),
             corrupt: Vec::new(),
             by_index_pos,
+            index_pos,
         };
         let mut pending_ref = Vec::new();
         for e in 0..n {
@@ -146,13 +150,9 @@ impl PackTable {
         self.offsets.binary_search(&offset).ok().map(|e| e as u32)
     }
 
-    /// The id of every entry, in entry order.
-    pub fn ids_by_entry(&self, pack: &Pack) -> Vec<ObjectId> {
-        let mut ids = vec![ObjectId::null(gix_hash::Kind::Sha1); self.len()];
-        for (pos, &e) in self.by_index_pos.iter().enumerate() {
-            ids[e as usize] = pack.index.oid_at_index(pos as u32).to_owned();
-        }
-        ids
+    /// The id of entry `e`.
+    pub fn id<'p>(&self, pack: &'p Pack, e: u32) -> &'p gix_hash::oid {
+        pack.index.oid_at_index(self.index_pos[e as usize])
     }
 }
 

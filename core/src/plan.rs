@@ -15,7 +15,6 @@
 //! Commits are processed in parallel blocks; each worker keeps its own delta cache and reduces
 //! locally, then the maps merge, so the result is independent of the thread count.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +24,7 @@ use gix_object::Kind;
 use parking_lot::Mutex;
 
 use crate::commits::{CommitGraph, NO_PARENT};
-use crate::odb::{Location, Odb, OdbError, ReadScratch, cache::Shared};
+use crate::odb::{Location, Odb, OdbError, OidMap, ReadScratch, cache::Shared};
 
 /// `commit` value of blobs reachable from no commit (tags on trees or blobs, `all_objects`).
 pub const NO_COMMIT: u32 = u32::MAX;
@@ -134,15 +133,17 @@ fn tree_iter(data: &[u8]) -> TreeIter<'_> {
     }
 }
 
-/// Length of the common prefix of `a` and `b`.
+/// Length of the common prefix of `a` and `b` (word-wise; trees share long prefixes).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let mut i = 0;
-    for (x, y) in a[..n].chunks_exact(16).zip(b[..n].chunks_exact(16)) {
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
         if x != y {
-            break;
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
         }
-        i += 16;
+        i += 8;
     }
     while i < n && a[i] == b[i] {
         i += 1;
@@ -155,11 +156,13 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
     let mut i = 0;
-    for (x, y) in a.rchunks_exact(16).zip(b.rchunks_exact(16)) {
+    while i + 8 <= n {
+        let x = u64::from_be_bytes(a[n - i - 8..n - i].try_into().expect("8 bytes"));
+        let y = u64::from_be_bytes(b[n - i - 8..n - i].try_into().expect("8 bytes"));
         if x != y {
-            break;
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
         }
-        i += 16;
+        i += 8;
     }
     while i < n && a[n - 1 - i] == b[n - 1 - i] {
         i += 1;
@@ -176,8 +179,8 @@ struct TreeInfo {
 
 /// Byte-bounded cache of [`TreeInfo`] by tree id (two generations, like the delta cache).
 struct TreeCache {
-    young: HashMap<ObjectId, Arc<TreeInfo>>,
-    old: HashMap<ObjectId, Arc<TreeInfo>>,
+    young: OidMap<ObjectId, Arc<TreeInfo>>,
+    old: OidMap<ObjectId, Arc<TreeInfo>>,
     young_bytes: usize,
     budget: usize,
 }
@@ -185,8 +188,8 @@ struct TreeCache {
 impl TreeCache {
     fn new(budget: usize) -> Self {
         Self {
-            young: HashMap::new(),
-            old: HashMap::new(),
+            young: OidMap::default(),
+            old: OidMap::default(),
             young_bytes: 0,
             budget,
         }
@@ -233,7 +236,7 @@ fn entry_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> std::cmp::Ordering {
 }
 
 /// A blob candidate reduced per worker: (commit index, path).
-type Candidates = HashMap<ObjectId, (u32, Box<[u8]>)>;
+type Candidates = OidMap<ObjectId, (u32, Box<[u8]>)>;
 
 fn offer(map: &mut Candidates, id: &oid, commit: u32, path: &[u8]) {
     match map.entry(id.to_owned()) {
@@ -296,7 +299,6 @@ impl Walker<'_> {
             return Some(t);
         }
         let data = self.read_tree(id)?;
-        crate::odb::DEBUG_PARSES.fetch_add(1, Ordering::Relaxed);
         let mut it = tree_iter(&data);
         let mut bounds = Vec::new();
         while let Some((at, _)) = it.next_at() {
@@ -337,7 +339,11 @@ impl Walker<'_> {
         };
         let old_info = old.and_then(|o| self.tree_info(o));
         let build = cached_new.is_none();
-        let mut new_bounds: Vec<u32> = Vec::new();
+        let mut new_bounds: Vec<u32> = if build {
+            Vec::with_capacity(old_info.as_ref().map_or(64, |t| t.bounds.len() + 8))
+        } else {
+            Vec::new()
+        };
         let nd: &[u8] = &new_data;
         let od: &[u8] = old_info.as_ref().map(|t| &t.data[..]).unwrap_or_default();
         // Start of the first entry that may differ, and how many trailing bytes both share.
@@ -383,6 +389,32 @@ impl Walker<'_> {
                 }
                 synced = true;
                 break;
+            }
+            // Re-synchronise: from two entry boundaries, bytes that are identical parse into
+            // identical entries, so jump to the last old boundary inside the shared run. This
+            // keeps the work proportional to the changed entries when a commit touches
+            // several places of a large tree.
+            if let (Some((pb, _)), Some(t)) = (eb, &old_info) {
+                let m = common_prefix(&nd[pa..], &od[pb..]);
+                if m >= 64 {
+                    let i0 = t.bounds.partition_point(|&v| (v as usize) < pb);
+                    let i1 = t.bounds.partition_point(|&v| (v as usize) <= pb + m) - 1;
+                    let k = t.bounds[i1] as usize;
+                    if k > pb {
+                        if build {
+                            new_bounds.extend(
+                                t.bounds[i0..i1]
+                                    .iter()
+                                    .map(|&v| (v as usize + pa - pb) as u32),
+                            );
+                        }
+                        a.pos = pa + (k - pb);
+                        b.pos = k;
+                        ea = a.next_at();
+                        eb = b.next_at();
+                        continue;
+                    }
+                }
             }
             if build {
                 new_bounds.push(pa as u32);
@@ -479,7 +511,7 @@ pub fn plan_odb_blob(
                     odb,
                     scratch: ReadScratch::new(cache_bytes / 4, object_limit),
                     trees: TreeCache::new(cache_bytes - cache_bytes / 4),
-                    cands: HashMap::new(),
+                    cands: Candidates::default(),
                     problems: Vec::new(),
                     trees_read: 0,
                     path: Vec::new(),
@@ -514,7 +546,7 @@ pub fn plan_odb_blob(
         for t in extra_trees {
             w.path.clear();
             let mut tmp = std::mem::take(&mut w.cands);
-            let mut sub = HashMap::new();
+            let mut sub = Candidates::default();
             std::mem::swap(&mut w.cands, &mut sub);
             w.diff(t, None, NO_COMMIT, 0);
             std::mem::swap(&mut w.cands, &mut sub);
@@ -529,7 +561,7 @@ pub fn plan_odb_blob(
             w.cands.entry(*b).or_insert((NO_COMMIT, Box::default()));
         }
     }
-    let mut merged: Candidates = HashMap::new();
+    let mut merged = Candidates::default();
     let mut problems = Vec::new();
     let mut trees_read = 0;
     for w in walkers {
@@ -606,8 +638,22 @@ mod tests {
     }
 
     #[test]
+    fn common_prefix_and_suffix_are_exact() {
+        let a = b"0123456789abcdefXYZ-tail-0123456789";
+        for cut in 0..a.len() {
+            let mut b = a.to_vec();
+            b[cut] ^= 1;
+            assert_eq!(common_prefix(a, &b), cut);
+            assert_eq!(common_suffix(a, &b), a.len() - 1 - cut);
+        }
+        assert_eq!(common_prefix(b"abc", b"abcdef"), 3);
+        assert_eq!(common_suffix(b"xyz", b"wxyz"), 3);
+        assert_eq!(common_prefix(b"", b"a"), 0);
+    }
+
+    #[test]
     fn candidates_keep_the_earliest_commit_then_smallest_path() {
-        let mut m = Candidates::new();
+        let mut m = Candidates::default();
         let id = ObjectId::null(gix_hash::Kind::Sha1);
         offer(&mut m, &id, 5, b"z");
         offer(&mut m, &id, 3, b"y");

@@ -266,8 +266,11 @@ pub fn scan(
         v.dedup();
     }
     let shallow = read_shallow(&layout);
-    let (graph, problems) =
-        commits::load(&odb, &tips, &shallow, &mut rs, &|| state.should_abort())?;
+    let tables = build_tables(&odb, threads, &|| state.should_abort())?;
+    let known = commits::bulk_read(&odb, &tables, threads, &|| state.should_abort())?;
+    let (graph, problems) = commits::load(&odb, &tips, &shallow, known, &mut rs, &|| {
+        state.should_abort()
+    })?;
     for p in problems {
         let reason = if matches!(p.error, OdbError::Missing(_)) {
             SkipReason::Missing
@@ -304,7 +307,7 @@ pub fn scan(
     state.check()?;
 
     // 5. Locate planned blobs; optionally add every other blob.
-    let placement = place(&odb, &mut plan, options.all_objects)?;
+    let placement = place(&odb, tables, &mut plan, options.all_objects)?;
     for &i in &placement.missing {
         let b = &plan.blobs[i as usize];
         state.skip(SkipReason::Missing, || {
@@ -361,7 +364,36 @@ pub fn scan(
     Ok(ScanReport { summary })
 }
 
-fn place(odb: &Odb, plan: &mut Plan, all_objects: bool) -> Result<Placement, ScanError> {
+/// Entry tables of every pack, built in parallel (one task per pack).
+fn build_tables(
+    odb: &Odb,
+    threads: usize,
+    should_abort: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<PackTable>, ScanError> {
+    let slots: Vec<Mutex<Option<PackTable>>> = odb.packs.iter().map(|_| Mutex::new(None)).collect();
+    crate::scheduler::run(
+        (0..odb.packs.len()).collect(),
+        threads,
+        should_abort,
+        ScanError::aborted,
+        || (),
+        |_, i| {
+            *slots[i].lock() = Some(PackTable::build(&odb.packs[i]));
+            Ok(())
+        },
+    )?;
+    Ok(slots
+        .into_iter()
+        .map(|s| s.into_inner().expect("every pack has a table"))
+        .collect())
+}
+
+fn place(
+    odb: &Odb,
+    tables: Vec<PackTable>,
+    plan: &mut Plan,
+    all_objects: bool,
+) -> Result<Placement, ScanError> {
     let mut per_pack: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
     let mut loose = Vec::new();
     let mut missing = Vec::new();
@@ -374,20 +406,19 @@ fn place(odb: &Odb, plan: &mut Plan, all_objects: bool) -> Result<Placement, Sca
             None => missing.push(i as u32),
         }
     }
-    let mut tables: Vec<(u32, PackTable)> = Vec::new();
+    let mut tables: Vec<Option<PackTable>> = tables.into_iter().map(Some).collect();
     if all_objects {
         // Every blob of every pack and every loose blob, not only the reachable ones.
         let planned: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
         let mut extra: Vec<ObjectId> = Vec::new();
-        for pack in &odb.packs {
-            let table = PackTable::build(pack);
-            let ids = table.ids_by_entry(pack);
-            for (e, id) in ids.iter().enumerate() {
-                if table.kind[e] == 3 && !planned.contains(id) {
-                    extra.push(*id);
+        for (pack, table) in odb.packs.iter().zip(&tables) {
+            let table = table.as_ref().expect("tables are taken below");
+            for e in 0..table.len() as u32 {
+                let id = table.id(pack, e);
+                if table.kind[e as usize] == 3 && !planned.contains(id) {
+                    extra.push(id.to_owned());
                 }
             }
-            tables.push((pack.id, table));
         }
         let mut rs = ReadScratch::new(16 << 20, 64 << 10);
         let mut buf = Vec::new();
@@ -426,10 +457,7 @@ fn place(odb: &Odb, plan: &mut Plan, all_objects: bool) -> Result<Placement, Sca
     pack_ids.sort_unstable();
     for pid in pack_ids {
         let wanted = &per_pack[&pid];
-        let table = match tables.iter().position(|t| t.0 == pid) {
-            Some(i) => tables.swap_remove(i).1,
-            None => PackTable::build(&odb.packs[pid as usize]),
-        };
+        let table = tables[pid as usize].take().expect("one table per pack");
         let mut plan_of = vec![pack_exec::NONE; table.len()];
         let mut entries = Vec::with_capacity(wanted.len());
         for &(offset, i) in wanted {

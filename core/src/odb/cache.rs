@@ -4,7 +4,6 @@
 //! holds half the budget, the old map is dropped and the young one becomes old. A hit in the old
 //! generation is promoted. Objects above a quarter of the budget are not cached.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use gix_object::Kind;
@@ -12,7 +11,7 @@ use gix_object::Kind;
 /// Decoded object bytes shared between the cache and readers (moved in, never copied).
 pub type Shared = Arc<Vec<u8>>;
 
-type Map = HashMap<(u32, u64), (Kind, Shared)>;
+type Map = super::OidMap<(u32, u64), (Kind, Shared)>;
 
 pub struct DeltaCache {
     young: Map,
@@ -24,8 +23,8 @@ pub struct DeltaCache {
 impl DeltaCache {
     pub fn new(budget: usize) -> Self {
         Self {
-            young: HashMap::new(),
-            old: HashMap::new(),
+            young: Map::default(),
+            old: Map::default(),
             young_bytes: 0,
             budget,
         }

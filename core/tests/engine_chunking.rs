@@ -1,0 +1,262 @@
+//! Chunk invariance: scanning a blob through windows (owned range plus `context_bytes()` of
+//! context on each side, clipped at the blob's ends) gives exactly the whole-blob matches.
+//!
+//! Blobs are random text or random bytes with secrets (the builtin rules' examples, some
+//! base64-encoded) planted at random positions, including right at window edges. Windows tile
+//! the blob with random owned sizes, from barely above `2 * C` to several `C`.
+
+use scangit_core::engine::{Engine, Match, Scratch};
+use scangit_core::rules::RuleSet;
+
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "pass",
+    "api_key",
+    "key",
+    "=",
+    ":",
+    "\"",
+    "'",
+    "\n",
+    "\n",
+    " ",
+    " ",
+    " ",
+    "fn",
+    "let",
+    "value",
+    "config",
+    "aws_secret_access_key",
+    "ghp_",
+    "AKIA",
+    "eyJ",
+    "-----BEGIN",
+    "PRIVATE KEY-----",
+    "postgres://",
+    "u:p@h",
+    "xoxb-",
+    "sk_live_",
+    "12345",
+    "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+    "gitleaks:allow",
+    "(",
+    ")",
+    ";",
+];
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn secrets() -> Vec<String> {
+    let set = RuleSet::builtin();
+    let mut out = Vec::new();
+    for r in set.rules() {
+        for ex in &r.examples {
+            let plain = ex.replace(['«', '»'], "");
+            out.push(format!("cfg = \"{}\"", base64(plain.as_bytes())));
+            out.push(plain);
+        }
+    }
+    out
+}
+
+fn make_blob(rng: &mut XorShift, len: usize, binary: bool, planted: &[String]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(len + 8192);
+    while b.len() < len {
+        if rng.below(40) == 0 {
+            b.extend_from_slice(planted[rng.below(planted.len())].as_bytes());
+        } else if binary {
+            let n = rng.below(64);
+            b.extend((0..n).map(|_| rng.next() as u8));
+        } else {
+            b.extend_from_slice(WORDS[rng.below(WORDS.len())].as_bytes());
+        }
+    }
+    b
+}
+
+fn scan(
+    engine: &Engine,
+    scratch: &mut Scratch,
+    hay: &[u8],
+    owned: std::ops::Range<usize>,
+) -> Vec<Match> {
+    let mut out = Vec::new();
+    engine.scan(hay, owned, scratch, &mut out);
+    out
+}
+
+/// Tiles the blob with owned ranges of random sizes in `min_owned..max_owned`, each shown with
+/// `C + extra` context (extra random), and returns the shifted union.
+fn tiled(
+    engine: &Engine,
+    scratch: &mut Scratch,
+    rng: &mut XorShift,
+    blob: &[u8],
+    min_owned: usize,
+    max_owned: usize,
+) -> Vec<Match> {
+    let c = engine.context_bytes();
+    let mut out = Vec::new();
+    // Tiny owned ranges are expensive (each window re-reads ~L bytes of keyword hits), so they
+    // cover a random 3000-byte stretch; the rest is tiled with C..2C.
+    let fine_from = rng.below(blob.len().saturating_sub(3000));
+    let fine = fine_from..fine_from + 3000;
+    let mut p = 0;
+    while p < blob.len() {
+        let (lo, hi) = if max_owned < 64 && !fine.contains(&p) {
+            (c, 2 * c)
+        } else {
+            (min_owned, max_owned)
+        };
+        let q = (p + lo + rng.below(hi - lo + 1)).min(blob.len());
+        let a = p.saturating_sub(c + rng.below(3) * rng.below(64));
+        let b = (q + c + rng.below(3) * rng.below(64)).min(blob.len());
+        let part = scan(engine, scratch, &blob[a..b], p - a..q - a);
+        assert!(
+            part.windows(2)
+                .all(|w| (w[0].start, w[0].end, w[0].rule) <= (w[1].start, w[1].end, w[1].rule)),
+            "window results are sorted"
+        );
+        out.extend(part.into_iter().map(|mut m| {
+            m.start += a;
+            m.end += a;
+            m
+        }));
+        p = q;
+    }
+    out
+}
+
+#[test]
+fn windowed_scans_equal_the_whole_blob_scan() {
+    let engine = Engine::builtin().unwrap();
+    let c = engine.context_bytes();
+    let planted = secrets();
+    let mut scratch = engine.new_scratch();
+    let mut total_matches = 0;
+    for seed in 1..=12u64 {
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let binary = seed % 4 == 0;
+        let len = 2 * c + rng.below(6 * c);
+        let blob = make_blob(&mut rng, len, binary, &planted);
+        let whole = scan(&engine, &mut scratch, &blob, 0..blob.len());
+        let key = |m: &Match| {
+            (
+                m.start,
+                m.end,
+                m.rule,
+                m.secret.clone(),
+                m.decoded_from.clone(),
+            )
+        };
+        assert!(!whole.is_empty(), "seed {seed}: planted secrets found");
+        total_matches += whole.len();
+        // Windows just above 2C (owned = 1 byte ...), around C, and several C.
+        for (lo, hi) in [
+            (1, 1),
+            (1, 64),
+            (c / 3, c),
+            (c, 2 * c),
+            (2 * c, 4 * c),
+            (64, 4096),
+        ] {
+            let mut got = tiled(
+                &engine,
+                &mut scratch,
+                &mut rng,
+                &blob,
+                lo.max(1),
+                hi.max(lo.max(1)),
+            );
+            // Each window's matches are sorted; across windows, matches follow their anchors
+            // (which precede their secret spans), so compare as sorted sets.
+            got.sort_by_key(key);
+            if got != whole {
+                let extra: Vec<_> = got.iter().filter(|m| !whole.contains(m)).take(3).collect();
+                let lost: Vec<_> = whole.iter().filter(|m| !got.contains(m)).take(3).collect();
+                panic!(
+                    "seed {seed}, owned {lo}..{hi}: {} vs {} matches\nextra {extra:?}\nlost {lost:?}",
+                    got.len(),
+                    whole.len()
+                );
+            }
+        }
+    }
+    assert!(total_matches > 100, "{total_matches}");
+}
+
+#[test]
+fn random_bytes_and_windows_never_panic() {
+    let engine = Engine::builtin().unwrap();
+    let mut scratch = engine.new_scratch();
+    let mut rng = XorShift(0xDEAD_BEEF_1234_5678);
+    for _ in 0..300 {
+        let len = rng.below(4096);
+        let blob: Vec<u8> = (0..len)
+            .map(|_| match rng.below(4) {
+                0 => rng.next() as u8,
+                1 => b"=:\"'\n-_+/AZaz09{}$<>"[rng.below(20)],
+                _ => {
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[rng.below(62)]
+                }
+            })
+            .collect();
+        let a = rng.below(len + 10);
+        let b = rng.below(len + 10);
+        let mut out = Vec::new();
+        engine.scan(&blob, a..b, &mut scratch, &mut out);
+        engine.scan(&blob, 0..usize::MAX, &mut scratch, &mut out);
+        for m in &out {
+            assert!(m.start <= m.end && m.end <= blob.len());
+        }
+    }
+    // A scratch from another engine is accepted.
+    let other = Engine::new(
+        &RuleSet::from_toml_str("[[rules]]\nid='a'\nregex='abc'\n", "t")
+            .unwrap()
+            .0,
+    )
+    .unwrap();
+    let mut foreign = other.new_scratch();
+    let mut out = Vec::new();
+    engine.scan(
+        b"token = \"k7Hf9#Qz2pLm4!wX8r\"",
+        0..28,
+        &mut foreign,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+}
