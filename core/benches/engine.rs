@@ -25,12 +25,12 @@ fn collect(dir: &Path, out: &mut Vec<u8>, limit: usize) {
         };
         if meta.is_dir() {
             collect(&p, out, limit);
-        } else if meta.is_file() && meta.len() < (8 << 20) {
-            if let Ok(data) = std::fs::read(&p) {
-                if !data[..data.len().min(8192)].contains(&0) {
-                    out.extend_from_slice(&data);
-                }
-            }
+        } else if meta.is_file()
+            && meta.len() < (8 << 20)
+            && let Ok(data) = std::fs::read(&p)
+            && !data[..data.len().min(8192)].contains(&0)
+        {
+            out.extend_from_slice(&data);
         }
     }
 }
@@ -48,13 +48,13 @@ fn main() {
         let mut base = PathBuf::from(d);
         if !base.exists() && d == "/usr/lib/python3" {
             // e.g. /usr/lib/python3.12
-            if let Ok(rd) = std::fs::read_dir("/usr/lib") {
-                if let Some(p) = rd.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+            if let Ok(rd) = std::fs::read_dir("/usr/lib")
+                && let Some(p) = rd.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
                     p.file_name()
                         .is_some_and(|n| n.to_string_lossy().starts_with("python3."))
-                }) {
-                    base = p;
-                }
+                })
+            {
+                base = p;
             }
         }
         collect(&base, &mut corpus, limit);

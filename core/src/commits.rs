@@ -171,6 +171,9 @@ pub fn bulk_read(
                 exec,
                 rs,
                 &mut |e, kind, data| {
+                    if e % 1024 == 0 && should_abort() {
+                        return Flow::Stop;
+                    }
                     if kind == Kind::Commit
                         && let Some(h) = parse_commit_header(data)
                     {

@@ -15,6 +15,9 @@ use std::process::{Command, Stdio};
 
 use scangit_core::engine::{Engine, Match};
 
+/// A finding as the check needs it: (1-based line, rule id, secret, decoded).
+type Found = (usize, String, Vec<u8>, bool);
+
 struct Row {
     expect: bool,
     blob: Option<String>,
@@ -88,7 +91,7 @@ fn generated_corpus_recall_and_precision() {
     let mut rd = BufReader::new(child.stdout.take().unwrap());
     let mut scratch = engine.new_scratch();
     // blob -> [(line, rule id, secret, decoded)]
-    let mut findings: HashMap<String, Vec<(usize, String, Vec<u8>, bool)>> = HashMap::new();
+    let mut findings: HashMap<String, Vec<Found>> = HashMap::new();
     let (mut blobs, mut bytes, mut windowed) = (0usize, 0usize, 0usize);
     let mut header = String::new();
     let started = std::time::Instant::now();

@@ -30,25 +30,27 @@ static IS_B64: [bool; 256] = class_table();
 pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<usize>>) {
     let end = hay.len();
     // Start one byte early so a run beginning exactly at `starts.start` is seen as maximal.
-    let mut i = starts.start.saturating_sub(1);
+    let first = starts.start.saturating_sub(1);
+    let mut i = first;
+    // Invariant: `i == first` or `hay[i - 1]` is not base64, so a run found at `i` starts there.
     while i < starts.end && i + MIN_RUN <= end {
-        let j = i + MIN_RUN - 1;
-        if !IS_B64[hay[j] as usize] {
-            i = j + 1;
+        // Check the next MIN_RUN bytes backwards: the last non-base64 byte among them is where
+        // the next candidate starts, which skips most of a line of code in one step.
+        if let Some(q) = hay[i..i + MIN_RUN]
+            .iter()
+            .rposition(|&b| !IS_B64[b as usize])
+        {
+            i += q + 1;
             continue;
         }
-        let mut k = j;
-        while k > i && IS_B64[hay[k - 1] as usize] {
-            k -= 1;
-        }
-        let mut e = j + 1;
-        while e < end && IS_B64[hay[e] as usize] {
-            e += 1;
-        }
-        // `k == i` with a base64 byte before it means we started inside a run (only possible at
-        // the first step); its true start lies before `starts`, so it is not ours.
-        let truncated = k > 0 && IS_B64[hay[k - 1] as usize];
-        if !truncated && e - k >= MIN_RUN && k >= starts.start && k < starts.end {
+        let k = i;
+        let e = hay[k + MIN_RUN..]
+            .iter()
+            .position(|&b| !IS_B64[b as usize])
+            .map_or(end, |p| k + MIN_RUN + p);
+        // At `first` with a base64 byte before it, the run began before `starts`: not ours.
+        let truncated = k == first && k > 0 && IS_B64[hay[k - 1] as usize];
+        if !truncated && k >= starts.start {
             let mut pe = e;
             while pe < end && pe - e < 2 && hay[pe] == b'=' {
                 pe += 1;
@@ -79,7 +81,7 @@ fn plausible(run: &[u8], padding: usize) -> bool {
     }
     let rem = run.len() % 4;
     if padding > 0 {
-        (run.len() + padding) % 4 == 0
+        (run.len() + padding).is_multiple_of(4)
     } else {
         rem != 1
     }

@@ -50,10 +50,14 @@ pub(super) struct CompiledRule {
 pub(super) struct Compiled {
     pub rules: Vec<CompiledRule>,
     pub keywords: Option<AhoCorasick>,
+    /// SIMD prefilter over the same (lowercase) keywords, when the platform and count allow.
+    pub packed: Option<aho_corasick::packed::Searcher>,
     /// For each keyword pattern, the rules it belongs to.
     pub keyword_rules: Vec<Vec<u32>>,
     /// Largest `L_r` over keyword rules (how far past the owned range keyword hits matter).
     pub keyword_reach: usize,
+    /// Length of the longest keyword.
+    pub longest_keyword: usize,
     pub slow_rules: Vec<u32>,
     pub context: usize,
     pub hash: [u8; 32],
@@ -261,8 +265,8 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
     let keywords = if patterns.is_empty() {
         None
     } else {
+        // Patterns are lowercase; the engine searches a lowercased copy of the text.
         let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
@@ -270,7 +274,6 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
                 // A DFA over very many keywords can exceed its size limit; fall back to the
                 // contiguous NFA, which gives the same matches more slowly.
                 AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .build(&patterns)
             })
@@ -284,13 +287,24 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         Some(ac)
     };
 
+    let packed = if patterns.is_empty() {
+        None
+    } else {
+        aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build()
+    };
     let context = context_bytes(keyword_reach, slow_reach);
     put(&mut hasher, &(context as u64).to_le_bytes());
     Ok(Compiled {
         rules,
         keywords,
+        packed,
         keyword_rules,
         keyword_reach,
+        longest_keyword: patterns.iter().map(String::len).max().unwrap_or(0),
         slow_rules,
         context,
         hash: *hasher.finalize().as_bytes(),

@@ -45,6 +45,7 @@ pub struct Scratch {
 
 struct Level {
     hits: Vec<Hit>,
+    lower: Vec<u8>,
     runs: Vec<Range<usize>>,
     decoded: Vec<u8>,
     found: Vec<Match>,
@@ -116,6 +117,7 @@ impl Engine {
             levels: (0..=MAX_DEPTH)
                 .map(|_| Level {
                     hits: Vec::new(),
+                    lower: Vec::new(),
                     runs: Vec::new(),
                     decoded: Vec::new(),
                     found: Vec::new(),
@@ -209,17 +211,46 @@ impl Engine {
         // A keyword inside a match anchored before `owned.end` ends before `owned.end + L`.
         let span_end = (owned.end + self.c.keyword_reach).min(hay.len());
         lvl.hits.clear();
-        let input = Input::new(hay).span(owned.start..span_end);
-        for m in ac.find_overlapping_iter(input) {
-            for &rule in &self.c.keyword_rules[m.pattern().as_usize()] {
-                let l = self.c.rules[rule as usize].max_len;
-                if m.end() <= owned.end + l {
-                    lvl.hits.push(Hit {
-                        rule,
-                        start: m.start(),
-                        end: m.end(),
-                    });
+        // A fast non-overlapping scan finds candidates; an overlapping re-scan of at most
+        // `2k` bytes around each (k = longest keyword) recovers every keyword occurrence near
+        // it. Duplicates are removed below.
+        let k = self.c.longest_keyword;
+        // Keywords are lowercase and matched against a lowercased copy: a case-sensitive
+        // automaton can use its SIMD (Teddy) prefilter, an ASCII-case-insensitive one cannot,
+        // and lowercasing vectorizes. Positions in `lower` are offset by `owned.start`.
+        let from = owned.start;
+        lvl.lower.clear();
+        lvl.lower
+            .extend(hay[from..span_end].iter().map(u8::to_ascii_lowercase));
+        let lower = &lvl.lower[..];
+        let push = |local: Range<usize>, hits: &mut Vec<Hit>| {
+            for m in ac.find_overlapping_iter(Input::new(lower).span(local)) {
+                let (start, end) = (from + m.start(), from + m.end());
+                for &rule in &self.c.keyword_rules[m.pattern().as_usize()] {
+                    let l = self.c.rules[rule as usize].max_len;
+                    if end <= owned.end + l {
+                        hits.push(Hit { rule, start, end });
+                    }
                 }
+            }
+        };
+        if let Some(packed) = &self.c.packed {
+            // Leftmost-first, resuming one byte after each start: every position where some
+            // keyword starts is reported, and the overlapping re-scan of `[start, start + k)`
+            // finds all keywords starting there.
+            let mut pos = 0;
+            while let Some(m) = packed.find_in(lower, aho_corasick::Span::from(pos..lower.len())) {
+                push(m.start()..(m.start() + k).min(lower.len()), &mut lvl.hits);
+                pos = m.start() + 1;
+            }
+        } else {
+            // Standard semantics report the keyword ending first; one it skips overlaps the
+            // end of a reported one, so `[end - k, end + k)` contains it.
+            for m in ac.find_iter(lower) {
+                push(
+                    m.end().saturating_sub(k)..(m.end() + k).min(lower.len()),
+                    &mut lvl.hits,
+                );
             }
         }
         lvl.hits.sort_unstable();

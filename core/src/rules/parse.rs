@@ -311,7 +311,7 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
                         cx.warn(rid, "empty keyword ignored".into());
                         continue;
                     }
-                    let kw = kw.to_lowercase();
+                    let kw = kw.to_ascii_lowercase();
                     if !rule.keywords.contains(&kw) {
                         rule.keywords.push(kw);
                     }
@@ -477,7 +477,7 @@ fn parse_allowlist(
                     .strings(v, rule, k)?
                     .into_iter()
                     .filter(|s| !s.is_empty())
-                    .map(|s| s.to_lowercase())
+                    .map(|s| s.to_ascii_lowercase())
                     .collect()
             }
             "paths" => {
