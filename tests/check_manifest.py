@@ -2,7 +2,10 @@
 """Compare scangit jsonl findings with a make_repo.py manifest.
 
 usage: check_manifest.py MANIFEST.jsonl FINDINGS.jsonl
-Prints missed rows, reported decoys and stray findings; exits 1 on any mismatch.
+Prints missed rows, reported decoys, stray findings and duplicate rules on one span; exits 1 on
+any mismatch. FINDINGS is `scangit scan REPO --format jsonl` output, best with --reveal-secrets
+(then secrets decoded from one base64 span are told apart). cli/tests/corpus.rs runs the same
+checks (and more) in Rust.
 """
 import json
 import sys
@@ -42,11 +45,19 @@ def main():
         if f["fingerprint"] not in good_fp:
             bad += 1
             print("STRAY rule=%s blob=%s line=%s path=%s snippet=%r" % (f["rule_id"], f["blob"], f["line"], f["path"], f["snippet"][:120]))
-    # One location, one secret: two rules on the same span is a duplicate report.
+    # One location, one secret: two rules on the same span is a duplicate report. A span of
+    # encoded text (base64) may hold several secrets (an AWS key id and its secret key), so for
+    # decoded findings the revealed secret is part of the location; without --reveal-secrets
+    # decoded findings cannot be told apart and are left out of this check.
     spans = {}
     for f in findings:
-        spans.setdefault((f["blob"], f["start"], f["end"]), set()).add(f["rule_id"])
-    for (blob, s, e), rules in spans.items():
+        extra = ""
+        if f.get("decoded_from"):
+            if f.get("secret") is None:
+                continue
+            extra = f["secret"]
+        spans.setdefault((f["blob"], f["start"], f["end"], extra), set()).add(f["rule_id"])
+    for (blob, s, e, _), rules in spans.items():
         if len(rules) > 1:
             bad += 1
             print("DUPLICATE RULES %s on blob=%s %d..%d" % (sorted(rules), blob, s, e))

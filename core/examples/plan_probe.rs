@@ -46,9 +46,11 @@ fn main() {
         &graph,
         &[],
         &[],
-        threads,
-        256 << 20,
-        u64::MAX,
+        plan::PlanLimits {
+            threads,
+            cache_bytes: 256 << 20,
+            object_limit: u64::MAX,
+        },
         &|| false,
     )
     .expect("plan");

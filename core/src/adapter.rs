@@ -24,6 +24,8 @@ pub struct ChunkView<'a> {
     /// The part of `data` whose matches this window reports.
     pub owned: Range<usize>,
     pub last: bool,
+    /// Blob offset where the next window will start (meaningless for the last window).
+    pub next_base: u64,
 }
 
 /// Streams bytes into fixed windows that overlap by `2 * context`.
@@ -65,18 +67,19 @@ impl RingChunker {
             input = &input[take..];
             if self.buf.len() == self.window {
                 let start = if self.first { 0 } else { self.context };
+                // Keep the last 2C bytes: C of context for the next owned region, which starts
+                // where this one ended, plus C of context before it.
+                let keep_from = self.window - 2 * self.context;
                 let view = ChunkView {
                     data: &self.buf,
                     base: self.base,
                     owned: start..self.window - self.context,
                     last: false,
+                    next_base: self.base + keep_from as u64,
                 };
                 if !emit(view) {
                     return false;
                 }
-                // Keep the last 2C bytes: C of context for the next owned region, which starts
-                // where this one ended, plus C of context before it.
-                let keep_from = self.window - 2 * self.context;
                 self.buf.copy_within(keep_from.., 0);
                 self.buf.truncate(2 * self.context);
                 self.base += keep_from as u64;
@@ -94,6 +97,7 @@ impl RingChunker {
             base: self.base,
             owned: start.min(self.buf.len())..self.buf.len(),
             last: true,
+            next_base: self.base + self.buf.len() as u64,
         };
         let go_on = emit(view);
         self.reset();
@@ -118,39 +122,66 @@ pub struct Hit<'a> {
     pub snippet: String,
 }
 
-/// Counts lines incrementally across windows.
+/// Line numbers across windows. A checkpoint sits at each window's start; within a window,
+/// matches (sorted by start) are located by counting forward from it. Matches of different
+/// windows need not be ordered (a secret can start after the next window's first anchor),
+/// which is why no state runs from one window's matches into the next.
 struct LineCounter {
-    /// Newlines in `blob[..upto]`.
+    /// Blob offset of the checkpoint.
+    base: u64,
+    /// Newlines in `blob[..base]`.
     newlines: u64,
-    upto: u64,
-    /// Blob offset where the line containing `upto` starts.
+    /// Blob offset where the line containing `base` starts.
     line_start: u64,
 }
 
-impl LineCounter {
-    fn new() -> Self {
-        Self {
-            newlines: 0,
-            upto: 0,
-            line_start: 0,
-        }
-    }
+/// A cursor moving forward through one window from its checkpoint.
+struct LineCursor {
+    pos: u64,
+    newlines: u64,
+    line_start: u64,
+}
 
-    /// Advance to blob offset `to`, which must lie in `view` at or after `upto`.
+impl LineCursor {
+    /// Move to blob offset `to` (at or after the cursor, inside `view`).
     fn advance(&mut self, view: &ChunkView<'_>, to: u64) {
-        if to <= self.upto {
+        if to <= self.pos {
             return;
         }
-        let from = (self.upto - view.base) as usize;
-        let end = (to - view.base) as usize;
-        let seg = &view.data[from..end];
+        let from = (self.pos - view.base) as usize;
+        let seg = &view.data[from..(to - view.base) as usize];
         let n = seg.iter().filter(|&&b| b == b'\n').count() as u64;
         if n > 0 {
             let last = seg.iter().rposition(|&b| b == b'\n').expect("n > 0");
             self.line_start = view.base + (from + last + 1) as u64;
             self.newlines += n;
         }
-        self.upto = to;
+        self.pos = to;
+    }
+}
+
+impl LineCounter {
+    fn new() -> Self {
+        Self {
+            base: 0,
+            newlines: 0,
+            line_start: 0,
+        }
+    }
+
+    fn cursor(&self) -> LineCursor {
+        LineCursor {
+            pos: self.base,
+            newlines: self.newlines,
+            line_start: self.line_start,
+        }
+    }
+
+    /// Move the checkpoint to `to`, which lies in `view` at or after the current checkpoint.
+    fn checkpoint(&mut self, view: &ChunkView<'_>, to: u64) {
+        let mut c = self.cursor();
+        c.advance(view, to);
+        (self.base, self.newlines, self.line_start) = (c.pos, c.newlines, c.line_start);
     }
 }
 
@@ -218,15 +249,18 @@ impl<'e> EngineAdapter<'e> {
             }
             matches.clear();
             engine.scan(view.data, view.owned.clone(), scratch, matches);
+            // The engine sorts a window's matches by start; keep that invariant explicit.
+            debug_assert!(matches.windows(2).all(|w| w[0].start <= w[1].start));
+            let mut cursor = lines.cursor();
             for m in matches.iter() {
                 let abs_start = view.base + m.start as u64;
-                lines.advance(&view, abs_start);
+                cursor.advance(&view, abs_start);
                 let hit = Hit {
                     m,
                     start: abs_start,
                     end: view.base + m.end as u64,
-                    line: lines.newlines + 1,
-                    column: abs_start - lines.line_start + 1,
+                    line: cursor.newlines + 1,
+                    column: abs_start - cursor.line_start + 1,
                     snippet: snippet(view.data, m.start, m.end),
                 };
                 if !on_hit(hit) {
@@ -235,7 +269,7 @@ impl<'e> EngineAdapter<'e> {
                 }
             }
             if !view.last {
-                lines.advance(&view, view.base + view.owned.end as u64);
+                lines.checkpoint(&view, view.next_base);
             }
             true
         };
@@ -245,6 +279,7 @@ impl<'e> EngineAdapter<'e> {
                 base: 0,
                 owned: 0..data.len(),
                 last: true,
+                next_base: data.len() as u64,
             });
         } else {
             self.chunker.reset();
@@ -287,6 +322,12 @@ mod tests {
                             assert!(v.owned.end + context <= v.data.len());
                         }
                         covered.push((b + v.owned.start, b + v.owned.end));
+                        if !v.last {
+                            assert!(
+                                v.next_base > v.base
+                                    && v.next_base <= v.base + (v.owned.end - context) as u64
+                            );
+                        }
                         true
                     };
                     // Feed in odd-sized pieces to exercise the ring.

@@ -198,11 +198,11 @@ impl Traversal {
         }
         let mut counts = vec![0u32; n + 1];
         let mut roots = Vec::new();
-        for e in 0..n {
-            if !needed[e] {
+        for (e, (&need, &base)) in needed.iter().zip(&table.base).enumerate() {
+            if !need {
                 continue;
             }
-            match table.base[e] {
+            match base {
                 NONE => roots.push(e as u32),
                 b => counts[b as usize + 1] += 1,
             }
@@ -213,9 +213,9 @@ impl Traversal {
         let child_start = counts.clone();
         let mut fill = counts;
         let mut children = vec![0u32; child_start[n] as usize];
-        for e in 0..n {
-            if needed[e] && table.base[e] != NONE {
-                let b = table.base[e] as usize;
+        for (e, (&need, &base)) in needed.iter().zip(&table.base).enumerate() {
+            if need && base != NONE {
+                let b = base as usize;
                 children[fill[b] as usize] = e as u32;
                 fill[b] += 1;
             }

@@ -484,18 +484,31 @@ impl Walker<'_> {
     }
 }
 
+/// Resources for [`plan_odb_blob`].
+#[derive(Clone, Copy, Debug)]
+pub struct PlanLimits {
+    pub threads: usize,
+    /// Per worker: split between the delta-base cache and the tree cache.
+    pub cache_bytes: usize,
+    /// Largest tree decoded.
+    pub object_limit: u64,
+}
+
 /// Build the plan for `graph`, plus extra roots (trees and blobs that refs or tags point at
-/// directly), with `threads` workers each holding a `cache_bytes` delta cache.
+/// directly).
 pub fn plan_odb_blob(
     odb: &Odb,
     graph: &CommitGraph,
     extra_trees: &[ObjectId],
     extra_blobs: &[ObjectId],
-    threads: usize,
-    cache_bytes: usize,
-    object_limit: u64,
+    limits: PlanLimits,
     should_abort: &(dyn Fn() -> bool + Sync),
 ) -> Result<Plan, crate::ScanError> {
+    let PlanLimits {
+        threads,
+        cache_bytes,
+        object_limit,
+    } = limits;
     let n = graph.len();
     // Contiguous segments of the topological order, each walked oldest-first so a commit's
     // first parent (usually just before it) is in the tree cache when the commit is diffed.
@@ -541,24 +554,15 @@ pub fn plan_odb_blob(
         return Err(crate::ScanError::aborted());
     }
     let mut walkers = results.into_inner();
-    // Trees and blobs named directly by refs: attributed to no commit.
+    // Trees and blobs that refs name directly: NO_COMMIT sorts after every commit, so the
+    // reduction keeps a commit wherever one also reaches the blob.
     if let Some(w) = walkers.first_mut() {
         for t in extra_trees {
             w.path.clear();
-            let mut tmp = std::mem::take(&mut w.cands);
-            let mut sub = Candidates::default();
-            std::mem::swap(&mut w.cands, &mut sub);
             w.diff(t, None, NO_COMMIT, 0);
-            std::mem::swap(&mut w.cands, &mut sub);
-            for (id, (_, path)) in sub {
-                if !tmp.contains_key(&id) {
-                    tmp.insert(id, (NO_COMMIT, path));
-                }
-            }
-            w.cands = tmp;
         }
         for b in extra_blobs {
-            w.cands.entry(*b).or_insert((NO_COMMIT, Box::default()));
+            offer(&mut w.cands, b, NO_COMMIT, b"");
         }
     }
     let mut merged = Candidates::default();
@@ -579,8 +583,8 @@ pub fn plan_odb_blob(
         .into_iter()
         .map(|(id, (commit, path))| PlannedBlob { id, commit, path })
         .collect();
-    blobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    problems.sort_by(|a, b| a.0.cmp(&b.0));
+    blobs.sort_unstable_by_key(|b| b.id);
+    problems.sort_by_key(|p| p.0);
     problems.dedup_by(|a, b| a.0 == b.0);
     Ok(Plan {
         blobs,

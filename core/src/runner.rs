@@ -290,9 +290,11 @@ pub fn scan(
         &graph,
         &extra_trees,
         &extra_blobs,
-        threads,
-        cache_per_worker,
-        object_limit,
+        plan::PlanLimits {
+            threads,
+            cache_bytes: cache_per_worker,
+            object_limit,
+        },
         &|| state.should_abort(),
     )?;
     for (id, e) in &plan.problems {

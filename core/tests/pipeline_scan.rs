@@ -22,6 +22,10 @@ const FILLER: &[u8] =
 
 /// A planted secret: rule, byte offset in the blob, the secret text.
 type Planted = Vec<(String, usize, String)>;
+/// Where a finding is: (rule, start, end, line, column).
+type Loc = (String, u64, u64, u64, u64);
+/// (rule, blob, start, end, line, column), as `Scanned::locations` returns.
+type BlobLocs = BTreeSet<(String, String, u64, u64, u64, u64)>;
 
 /// `len` bytes of filler text with `secrets` written over it at the given offsets, each
 /// surrounded by spaces (word boundaries).
@@ -77,7 +81,7 @@ fn make_secret(i: usize, rng: &mut Rng) -> String {
 }
 
 /// Expected (rule, start, end, line, column) of planted secrets in `data`.
-fn expected_locations(data: &[u8], planted: &Planted) -> BTreeSet<(String, u64, u64, u64, u64)> {
+fn expected_locations(data: &[u8], planted: &Planted) -> BTreeSet<Loc> {
     planted
         .iter()
         .map(|(rule, at, s)| {
@@ -103,7 +107,7 @@ struct BigRepo {
     _tmp: TempDir,
     path: std::path::PathBuf,
     /// blob id → expected findings in it.
-    expected: BTreeMap<String, BTreeSet<(String, u64, u64, u64, u64)>>,
+    expected: BTreeMap<String, BTreeSet<Loc>>,
 }
 
 /// A repository with two versions of a 3 MiB file (the second shifted by 777 bytes, so every
@@ -172,7 +176,7 @@ fn findings_do_not_depend_on_the_window_size_in_a_big_file() {
     let big = big_repo();
     for chunk in chunk_sizes() {
         let got = scan_ok(&big.path, with_chunk(chunk));
-        let mut by_blob: BTreeMap<String, BTreeSet<(String, u64, u64, u64, u64)>> = BTreeMap::new();
+        let mut by_blob: BTreeMap<String, BTreeSet<Loc>> = BTreeMap::new();
         for f in &got.findings {
             by_blob.entry(f.blob.to_string()).or_default().insert((
                 f.rule_id.clone(),
@@ -255,7 +259,7 @@ fn git_commit_meta(repo: &Path, ids: &[String]) -> HashMap<String, Vec<String>> 
 #[test]
 fn exactly_one_commit_event_per_commit_with_findings_under_any_thread_count() {
     let repo = tiny_corpus();
-    let mut reference: Option<BTreeSet<(String, String, u64, u64, u64, u64)>> = None;
+    let mut reference: Option<BlobLocs> = None;
     for threads in [1, 2, 8] {
         let got = scan_ok(
             repo,

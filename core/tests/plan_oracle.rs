@@ -53,9 +53,18 @@ fn check(repo: &Path, threads: usize) {
         commits::load(&odb, &tips, &Default::default(), known, &mut s, &|| false).unwrap();
     assert!(problems.is_empty());
     // A small cache forces evictions, exercising rebuilt tree bounds.
-    let p = plan::plan_odb_blob(&odb, &graph, &[], &[], threads, 1 << 20, u64::MAX, &|| {
-        false
-    })
+    let p = plan::plan_odb_blob(
+        &odb,
+        &graph,
+        &[],
+        &[],
+        plan::PlanLimits {
+            threads,
+            cache_bytes: 1 << 20,
+            object_limit: u64::MAX,
+        },
+        &|| false,
+    )
     .unwrap();
     assert!(p.problems.is_empty());
 

@@ -45,6 +45,8 @@ pub(super) struct CompiledRule {
     pub checksum: Option<Checksum>,
     pub shape: Option<Shape>,
     pub allow: Vec<Allow>,
+    /// Tagged `generic`: yields to any specific rule whose match overlaps it.
+    pub generic: bool,
 }
 
 pub(super) struct Compiled {
@@ -59,6 +61,10 @@ pub(super) struct Compiled {
     /// Length of the longest keyword.
     pub longest_keyword: usize,
     pub slow_rules: Vec<u32>,
+    /// Whether any rule is generic (enables the overlap check in `Engine::scan`).
+    pub has_generic: bool,
+    /// Largest `L_r` over slow rules.
+    pub slow_reach: usize,
     pub context: usize,
     pub hash: [u8; 32],
 }
@@ -259,6 +265,7 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
             checksum: r.checksum,
             shape: r.shape,
             allow,
+            generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),
         });
     }
 
@@ -297,6 +304,8 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
             .build()
     };
     let context = context_bytes(keyword_reach, slow_reach);
+    let has_generic = rules.iter().any(|r| r.generic);
+    put(&mut hasher, &[u8::from(has_generic)]);
     put(&mut hasher, &(context as u64).to_le_bytes());
     Ok(Compiled {
         rules,
@@ -307,6 +316,8 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         longest_keyword: patterns.iter().map(String::len).max().unwrap_or(0),
         slow_rules,
         context,
+        has_generic,
+        slow_reach,
         hash: *hasher.finalize().as_bytes(),
     })
 }
@@ -320,7 +331,15 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
 /// - line context: `LINE_CTX` before the match start and after its end (`<= x + L`);
 /// - base64 runs (anchor = run start): one byte before, the run up to `MAX_RUN` plus padding
 ///   and one terminating byte after (longer runs are skipped either way), plus line context.
+///
+/// The generic-overlap check re-scans the owned range widened by `L` on each side (a specific
+/// match overlapping a generic one is anchored within `L` of it), so `L` more is needed.
 pub(super) fn context_bytes(keyword_reach: usize, slow_reach: usize) -> usize {
+    let l = keyword_reach.max(slow_reach);
+    base_context(keyword_reach, slow_reach) + l
+}
+
+fn base_context(keyword_reach: usize, slow_reach: usize) -> usize {
     let l = keyword_reach.max(slow_reach);
     let left = (l + MARGIN + 1).max(LINE_CTX + 1);
     let right = (2 * keyword_reach + MARGIN)

@@ -41,6 +41,8 @@ pub struct Engine {
 /// passing another engine's scratch is harmless (it is rebuilt).
 pub struct Scratch {
     levels: Vec<Level>,
+    /// Matches around the owned range, for the generic-overlap check.
+    around: Vec<Match>,
 }
 
 struct Level {
@@ -129,6 +131,7 @@ impl Engine {
                         .collect(),
                 })
                 .collect(),
+            around: Vec::new(),
         }
     }
 
@@ -150,8 +153,47 @@ impl Engine {
             *scratch = self.new_scratch();
         }
         let first = out.len();
-        self.scan_level(hay, owned, &mut scratch.levels, out);
+        self.scan_level(hay, owned.clone(), &mut scratch.levels, out);
         sort_dedup(out, first);
+        if self.c.has_generic
+            && out[first..]
+                .iter()
+                .any(|m| self.c.rules[m.rule as usize].generic)
+        {
+            self.drop_generic_overlaps(hay, owned, scratch, out, first);
+        }
+    }
+
+    /// A generic rule (password assignment, ...) reports nothing where a specific rule matched
+    /// an overlapping span: one location, one finding, under the most precise rule. The
+    /// specific match may be anchored up to `L` outside the owned range (the context `C`
+    /// accounts for it), so the check looks there too and does not depend on window cuts.
+    fn drop_generic_overlaps(
+        &self,
+        hay: &[u8],
+        owned: Range<usize>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+        first: usize,
+    ) {
+        let reach = self.c.keyword_reach.max(self.c.slow_reach);
+        let wide = owned.start.saturating_sub(reach)..(owned.end + reach).min(hay.len());
+        let mut around = std::mem::take(&mut scratch.around);
+        around.clear();
+        self.scan_level(hay, wide, &mut scratch.levels, &mut around);
+        around.retain(|m| !self.c.rules[m.rule as usize].generic);
+        let mut i = first;
+        while i < out.len() {
+            let m = &out[i];
+            let covered = self.c.rules[m.rule as usize].generic
+                && around.iter().any(|o| o.start < m.end && m.start < o.end);
+            if covered {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        scratch.around = around;
     }
 
     fn scan_level(

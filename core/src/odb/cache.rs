@@ -60,16 +60,25 @@ mod tests {
 
     #[test]
     fn evicts_by_generation_and_promotes_hits() {
+        // Budget 4096: the young generation holds up to 2048 bytes, each entry costs 564.
         let mut c = DeltaCache::new(4 * 1024);
         let blob = |n: usize| -> Shared { Arc::new(vec![7u8; n]) };
-        c.put(0, 1, Kind::Blob, blob(500));
-        c.put(0, 2, Kind::Blob, blob(500));
-        c.put(0, 3, Kind::Blob, blob(500)); // young overflows: 1,2 become old
-        assert!(c.get(0, 1).is_some()); // promoted
-        c.put(0, 4, Kind::Blob, blob(500));
+        for off in 1..=3 {
+            c.put(0, off, Kind::Blob, blob(500));
+        }
+        c.put(0, 4, Kind::Blob, blob(500)); // young overflows: 1, 2, 3 become old
+        assert!(
+            c.get(0, 1).is_some(),
+            "old entries still hit, and are promoted"
+        );
         c.put(0, 5, Kind::Blob, blob(500));
-        c.put(0, 6, Kind::Blob, blob(500));
+        c.put(0, 6, Kind::Blob, blob(500)); // second rotation drops 2 and 3
         assert!(c.get(0, 2).is_none(), "unpromoted old entries are evicted");
+        assert!(c.get(0, 3).is_none());
+        assert!(
+            c.get(0, 1).is_some(),
+            "the promoted entry survived the rotation"
+        );
         c.put(0, 9, Kind::Blob, blob(2000));
         assert!(
             c.get(0, 9).is_none(),
