@@ -362,3 +362,40 @@ fn renamed_file_keeps_its_original_commit_and_path() {
     assert_secrets(&got, &[&a], "renamed");
     assert_eq!(attribution(&got, &a), (ca, "old/name.cfg".into()));
 }
+
+/// A blob no ref reaches (written with `hash-object -w`, then packed) is skipped by default and
+/// scanned, with no commit or path, when `all_objects` asks for it.
+#[test]
+fn unreachable_blobs_only_with_all_objects() {
+    let tmp = TempDir::new("unreachable");
+    let repo = GitRepo::init(&tmp.path().join("u"));
+    let mut rng = Rng::new(9);
+    let (reachable, dangling) = (github_pat(&mut rng), npm_token(&mut rng));
+    repo.write("app.cfg", config(&reachable));
+    repo.commit("reachable");
+    let loose = tmp.path().join("dangling.cfg");
+    std::fs::write(&loose, config(&dangling)).unwrap();
+    let id = repo.git(&["hash-object", "-w", loose.to_str().unwrap()]);
+    // One copy loose, and (after repack -a without pruning) one in a pack.
+    repo.git(&["repack", "-a", "-q"]);
+
+    let default = scan_ok(&repo.dir, reveal());
+    assert_secrets(
+        &default,
+        &[&reachable],
+        "unreachable blob skipped by default",
+    );
+
+    let all = scan_ok(
+        &repo.dir,
+        ScanOptions {
+            all_objects: true,
+            ..reveal()
+        },
+    );
+    assert_secrets(&all, &[&reachable, &dangling], "all_objects scans it");
+    let f = all.with_secret(&dangling);
+    assert_eq!(f.len(), 1, "scanned once although stored twice");
+    assert_eq!(f[0].blob.to_string(), id);
+    assert_eq!((f[0].commit, f[0].path.clone()), (None, None));
+}
