@@ -4,6 +4,38 @@
 //! UTF-16 text, recognised by its byte-order mark. Binary blobs are counted with reason
 //! `binary`, which does not make a scan partial.
 
+use std::borrow::Cow;
+
+/// A blob made ready for the engine.
+#[derive(Debug)]
+pub enum Prepared<'a> {
+    /// Scan these bytes. `origin` names a transformation (e.g. `"utf16"`) when the bytes are not
+    /// the blob's own; findings then carry it in `decoded_from` and their offsets refer to the
+    /// transformed text.
+    Text { bytes: Cow<'a, [u8]>, origin: Option<&'static str> },
+    /// Opaque binary: skipped with reason `binary`.
+    Binary,
+}
+
+/// Classify `data` (a blob found at `path`, empty when unknown) and produce what to scan.
+pub fn prepare<'a>(data: &'a [u8], _path: &[u8]) -> Prepared<'a> {
+    match classify(data) {
+        Content::Text => Prepared::Text {
+            bytes: Cow::Borrowed(data),
+            origin: None,
+        },
+        Content::Utf16Le => Prepared::Text {
+            bytes: Cow::Owned(utf16_to_utf8(data, true)),
+            origin: Some("utf16"),
+        },
+        Content::Utf16Be => Prepared::Text {
+            bytes: Cow::Owned(utf16_to_utf8(data, false)),
+            origin: Some("utf16"),
+        },
+        Content::Binary => Prepared::Binary,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Content {
     Text,

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 
 use crate::adapter::EngineAdapter;
 use crate::commits::{self, CommitGraph};
-use crate::content::{self, Content};
+use crate::content;
 use crate::error::AbortCause;
 use crate::events::{
     CommitMeta, Event, Finding, Outcome, Phase, Progress, SinkAction, SkipCount, SkipReason,
@@ -533,17 +533,12 @@ fn execute(
             });
             return true;
         }
-        let utf16;
-        let text: &[u8] = match content::classify(data) {
-            Content::Binary => {
+        let (text, origin) = match content::prepare(data, &b.path) {
+            content::Prepared::Binary => {
                 state.skip(SkipReason::Binary, || format!("blob {}", b.id));
                 return true;
             }
-            Content::Text => data,
-            c @ (Content::Utf16Le | Content::Utf16Be) => {
-                utf16 = content::utf16_to_utf8(data, c == Content::Utf16Le);
-                &utf16
-            }
+            content::Prepared::Text { bytes, origin } => (bytes, origin),
         };
         let commit = (b.commit != NO_COMMIT).then(|| graph.ids[b.commit as usize]);
         let mut new_commit = false;
@@ -553,7 +548,7 @@ fn execute(
             commit_buf,
             ..
         } = w;
-        let res = adapter.scan_blob(text, &should_abort, &mut |hit| {
+        let res = adapter.scan_blob(&text, &should_abort, &mut |hit| {
             let rule_id = engine.rule_id(hit.m.rule);
             let finding = Finding {
                 rule_id: rule_id.to_string(),
@@ -575,7 +570,7 @@ fn execute(
                     .reveal_secrets
                     .then(|| String::from_utf8_lossy(&hit.m.secret).into_owned()),
                 snippet: hit.snippet,
-                decoded_from: hit.m.decoded_from.clone(),
+                decoded_from: origin.into_iter().chain(hit.m.decoded_from.iter().copied()).collect(),
                 confidence: hit.m.confidence,
             };
             state.findings.fetch_add(1, Ordering::Relaxed);
