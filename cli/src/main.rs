@@ -96,6 +96,15 @@ struct ScanArgs {
     /// Also scan objects reachable from no ref (dangling, unreachable).
     #[arg(long)]
     all_objects: bool,
+    /// Only scan commits not reachable from REV (e.g. `origin/main`, `HEAD~20`, a commit id).
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
+    /// Only scan the commits of A..B (reachable from B, not from A), e.g. a pushed range.
+    #[arg(long, value_name = "A..B")]
+    range: Option<String>,
+    /// diff-history: diff merge commits against their first parent only.
+    #[arg(long)]
+    first_parent: bool,
     /// Skip blobs larger than this (bytes; K/M/G suffixes are powers of 1024).
     #[arg(long, value_name = "N", value_parser = parse_size)]
     max_blob_bytes: Option<u64>,
@@ -172,6 +181,9 @@ fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
         ref_include: args.include_ref,
         ref_exclude: args.exclude_ref,
         all_objects: args.all_objects,
+        since: args.since,
+        range: args.range,
+        first_parent_only: args.first_parent,
         ..defaults
     };
 

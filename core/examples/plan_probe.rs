@@ -38,8 +38,18 @@ fn main() {
         t_tables.elapsed(),
         known.len()
     );
-    let (graph, problems) =
-        commits::load(&odb, &tips, &Default::default(), known, &mut s, &|| false).expect("walk");
+    let (graph, problems) = commits::load(
+        &odb,
+        &commits::Selection {
+            tips: &tips,
+            exclude: &[],
+            shallow: &Default::default(),
+        },
+        known,
+        &mut s,
+        &|| false,
+    )
+    .expect("walk");
     let t2 = Instant::now();
     let p = plan::plan_odb_blob(
         &odb,

@@ -18,6 +18,7 @@ use gix_object::Kind;
 
 use crate::odb::{Odb, OdbError, OidMap, ReadScratch};
 use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
+use crate::repo::RepoLayout;
 
 pub const NO_PARENT: u32 = u32::MAX;
 
@@ -25,8 +26,13 @@ pub const NO_PARENT: u32 = u32::MAX;
 pub struct CommitGraph {
     pub ids: Vec<ObjectId>,
     pub trees: Vec<ObjectId>,
-    /// Index of the first parent, or [`NO_PARENT`].
+    /// Index of the first parent, or [`NO_PARENT`] (root commit, or parent outside the
+    /// selection).
     pub first_parent: Vec<u32>,
+    /// Root trees of each commit's parents, in parent order, including parents outside the
+    /// selection: `parent_trees[parent_start[c]..parent_start[c + 1]]`.
+    pub parent_start: Vec<u32>,
+    pub parent_trees: Vec<ObjectId>,
     pub commit_time: Vec<i64>,
     pub index: OidMap<ObjectId, u32>,
 }
@@ -38,6 +44,11 @@ impl CommitGraph {
 
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
+    }
+
+    /// Root trees of commit `c`'s parents.
+    pub fn parents_trees(&self, c: usize) -> &[ObjectId] {
+        &self.parent_trees[self.parent_start[c] as usize..self.parent_start[c + 1] as usize]
     }
 }
 
@@ -197,21 +208,105 @@ pub fn bulk_read(
     Ok(all)
 }
 
-/// Read every commit reachable from `tips` and order them topologically. Commits found in
-/// `known` (from [`bulk_read`]) are not read again.
+/// Headers of every commit in the repository's commit-graph file(s), when present and
+/// readable: parents, root tree and committer time without decoding a single commit object. A
+/// stale graph is harmless (commits it lacks are read from the packs), a corrupt one is ignored.
+pub fn commit_graph_headers(layout: &RepoLayout) -> Option<OidMap<ObjectId, CommitHeader>> {
+    let info = layout.object_dirs.first()?.join("info");
+    if !info.join("commit-graph").is_file() && !info.join("commit-graphs").is_dir() {
+        return None;
+    }
+    let graph = gix_commitgraph::at(&info, gix_hash::Kind::Sha1, Some(1 << 30)).ok()?;
+    let mut out = OidMap::default();
+    out.reserve(graph.num_commits() as usize);
+    for c in graph.iter_commits() {
+        let parents: Result<Vec<ObjectId>, _> = c
+            .iter_parents()
+            .map(|p| p.map(|pos| graph.id_at(pos).to_owned()))
+            .collect();
+        let parents = parents.ok()?;
+        out.insert(
+            c.id().to_owned(),
+            CommitHeader {
+                tree: c.root_tree_id().to_owned(),
+                parents,
+                committer_time: c.committer_timestamp() as i64,
+            },
+        );
+    }
+    Some(out)
+}
+
+/// Which commits to walk: everything reachable from `tips` and not from `exclude`.
+pub struct Selection<'a> {
+    pub tips: &'a [ObjectId],
+    /// Commits reachable from these are left out (a range `A..B` excludes `A`).
+    pub exclude: &'a [ObjectId],
+    /// Commits whose parents are ignored (`shallow`).
+    pub shallow: &'a HashSet<ObjectId>,
+}
+
+/// Read one commit's header from `known` or the object database.
+fn header_of(
+    odb: &Odb,
+    id: ObjectId,
+    known: &mut OidMap<ObjectId, CommitHeader>,
+    s: &mut ReadScratch,
+    buf: &mut Vec<u8>,
+) -> Result<CommitHeader, OdbError> {
+    if let Some(h) = known.remove(&id) {
+        return Ok(h);
+    }
+    match odb.read_id(&id, s, buf)? {
+        Kind::Commit => parse_commit_header(buf)
+            .ok_or_else(|| OdbError::corrupt(format!("commit {id} has no tree line"))),
+        other => Err(OdbError::corrupt(format!(
+            "{id} is a {other}, expected a commit"
+        ))),
+    }
+}
+
+/// Read every selected commit and order them topologically. Commits found in `known` (from
+/// the commit-graph file or [`bulk_read`]) are not read again.
 pub fn load(
     odb: &Odb,
-    tips: &[ObjectId],
-    shallow: &HashSet<ObjectId>,
+    sel: &Selection<'_>,
     mut known: OidMap<ObjectId, CommitHeader>,
     s: &mut ReadScratch,
     should_abort: &dyn Fn() -> bool,
 ) -> Result<(CommitGraph, Vec<WalkProblem>), crate::ScanError> {
-    let mut headers: OidMap<ObjectId, CommitHeader> = OidMap::default();
     let mut problems = Vec::new();
-    let mut stack: Vec<ObjectId> = tips.to_vec();
     let mut buf = Vec::new();
     let mut n = 0usize;
+    // Commits reachable from the exclusions: walked first, kept only for their trees.
+    let mut excluded: OidMap<ObjectId, CommitHeader> = OidMap::default();
+    let mut stack: Vec<ObjectId> = sel.exclude.to_vec();
+    while let Some(id) = stack.pop() {
+        if excluded.contains_key(&id) {
+            continue;
+        }
+        n += 1;
+        if n.is_multiple_of(4096) && should_abort() {
+            return Err(crate::ScanError::aborted());
+        }
+        match header_of(odb, id, &mut known, s, &mut buf) {
+            Ok(mut h) => {
+                if sel.shallow.contains(&id) {
+                    h.parents.clear();
+                }
+                stack.extend(h.parents.iter().filter(|p| !excluded.contains_key(*p)));
+                excluded.insert(id, h);
+            }
+            Err(error) => problems.push(WalkProblem { id, error }),
+        }
+    }
+    let mut headers: OidMap<ObjectId, CommitHeader> = OidMap::default();
+    let mut stack: Vec<ObjectId> = sel
+        .tips
+        .iter()
+        .filter(|t| !excluded.contains_key(*t))
+        .copied()
+        .collect();
     while let Some(id) = stack.pop() {
         if headers.contains_key(&id) {
             continue;
@@ -220,38 +315,18 @@ pub fn load(
         if n.is_multiple_of(4096) && should_abort() {
             return Err(crate::ScanError::aborted());
         }
-        let header = match known.remove(&id) {
-            Some(h) => h,
-            None => match odb.read_id(&id, s, &mut buf) {
-                Ok(Kind::Commit) => match parse_commit_header(&buf) {
-                    Some(h) => h,
-                    None => {
-                        problems.push(WalkProblem {
-                            id,
-                            error: OdbError::corrupt(format!("commit {id} has no tree line")),
-                        });
-                        continue;
-                    }
-                },
-                Ok(other) => {
-                    problems.push(WalkProblem {
-                        id,
-                        error: OdbError::corrupt(format!("{id} is a {other}, expected a commit")),
-                    });
-                    continue;
-                }
-                Err(error) => {
-                    problems.push(WalkProblem { id, error });
-                    continue;
-                }
-            },
+        let mut header = match header_of(odb, id, &mut known, s, &mut buf) {
+            Ok(h) => h,
+            Err(error) => {
+                problems.push(WalkProblem { id, error });
+                continue;
+            }
         };
-        let mut header = header;
-        if shallow.contains(&id) {
+        if sel.shallow.contains(&id) {
             header.parents.clear();
         }
         for p in &header.parents {
-            if !headers.contains_key(p) {
+            if !headers.contains_key(p) && !excluded.contains_key(p) {
                 stack.push(*p);
             }
         }
@@ -280,9 +355,12 @@ pub fn load(
         ids: Vec::with_capacity(headers.len()),
         trees: Vec::with_capacity(headers.len()),
         first_parent: Vec::with_capacity(headers.len()),
+        parent_start: Vec::with_capacity(headers.len() + 1),
+        parent_trees: Vec::with_capacity(headers.len()),
         commit_time: Vec::with_capacity(headers.len()),
         index: OidMap::default(),
     };
+    graph.parent_start.push(0);
     while let Some(Reverse((time, id))) = ready.pop() {
         let h = &headers[&id];
         let first_parent = h
@@ -290,6 +368,14 @@ pub fn load(
             .first()
             .and_then(|p| graph.index.get(p).copied())
             .unwrap_or(NO_PARENT);
+        // Trees of every readable parent, in or out of the selection (a range's boundary
+        // commits are diffed against their excluded parents).
+        for p in &h.parents {
+            if let Some(ph) = headers.get(p).or_else(|| excluded.get(p)) {
+                graph.parent_trees.push(ph.tree);
+            }
+        }
+        graph.parent_start.push(graph.parent_trees.len() as u32);
         graph.index.insert(id, graph.ids.len() as u32);
         graph.ids.push(id);
         graph.trees.push(h.tree);

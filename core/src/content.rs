@@ -12,7 +12,10 @@ pub enum Prepared<'a> {
     /// Scan these bytes. `origin` names a transformation (e.g. `"utf16"`) when the bytes are not
     /// the blob's own; findings then carry it in `decoded_from` and their offsets refer to the
     /// transformed text.
-    Text { bytes: Cow<'a, [u8]>, origin: Option<&'static str> },
+    Text {
+        bytes: Cow<'a, [u8]>,
+        origin: Option<&'static str>,
+    },
     /// Opaque binary: skipped with reason `binary`.
     Binary,
 }

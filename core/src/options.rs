@@ -9,7 +9,8 @@ pub enum ScanMode {
     /// Each unique reachable blob once, decoded in pack order.
     #[default]
     OdbBlob,
-    /// Per-commit tree diffs (another issue).
+    /// Per-commit tree diffs: the blobs each selected commit introduces, candidates spilled to
+    /// disk beyond the memory budget.
     DiffHistory,
 }
 
@@ -54,6 +55,14 @@ pub struct ScanOptions {
     pub ref_exclude: Vec<String>,
     /// Also scan blobs reachable from no ref (dangling, unreachable).
     pub all_objects: bool,
+    /// Leave out commits reachable from this revision (`--since REV`): scan what came after.
+    pub since: Option<String>,
+    /// Scan only the commits of `A..B` (reachable from `B`, not from `A`); replaces the refs
+    /// as the start set.
+    pub range: Option<String>,
+    /// diff-history: diff merges against their first parent only (default: a blob counts only
+    /// where it differs from every parent).
+    pub first_parent_only: bool,
     /// RingChunker window; raised to the engine's minimum when smaller.
     pub chunk_bytes: usize,
     /// Key for finding fingerprints; `None` uses the library's fixed default key.
@@ -76,6 +85,9 @@ impl Default for ScanOptions {
             ref_include: Vec::new(),
             ref_exclude: Vec::new(),
             all_objects: false,
+            since: None,
+            range: None,
+            first_parent_only: false,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             fingerprint_key: None,
             progress_interval: std::time::Duration::from_millis(250),

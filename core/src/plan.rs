@@ -23,8 +23,9 @@ use gix_hash::{ObjectId, oid};
 use gix_object::Kind;
 use parking_lot::Mutex;
 
-use crate::commits::{CommitGraph, NO_PARENT};
+use crate::commits::CommitGraph;
 use crate::odb::{Location, Odb, OdbError, OidMap, ReadScratch, cache::Shared};
+use crate::spill::{Candidate, Runs, SpillError};
 
 /// `commit` value of blobs reachable from no commit (tags on trees or blobs, `all_objects`).
 pub const NO_COMMIT: u32 = u32::MAX;
@@ -45,6 +46,8 @@ pub struct Plan {
     pub problems: Vec<(ObjectId, OdbError)>,
     /// Unique trees decoded (for statistics).
     pub trees_read: u64,
+    /// Sorted runs written to disk (diff-history under a small memory budget).
+    pub spilled_runs: usize,
 }
 
 const GIT_MODE_TREE: u32 = 0o040000;
@@ -257,9 +260,14 @@ struct Walker<'a> {
     scratch: ReadScratch,
     trees: TreeCache,
     cands: Candidates,
+    /// When set, candidates of the current commit are collected here instead of offered (a
+    /// merge's candidates are filtered against its other parents first).
+    pending: Option<Vec<(ObjectId, Box<[u8]>)>>,
     problems: Vec<(ObjectId, OdbError)>,
     trees_read: u64,
     path: Vec<u8>,
+    runs: Runs,
+    spill_error: Option<SpillError>,
 }
 
 impl Walker<'_> {
@@ -459,6 +467,61 @@ impl Walker<'_> {
         }
     }
 
+    /// The blob at `path` in tree `root`, if any (for the merge rule).
+    fn lookup(&mut self, root: &oid, path: &[u8]) -> Option<ObjectId> {
+        let mut tree = root.to_owned();
+        let mut parts = path.split(|&b| b == b'/').peekable();
+        while let Some(name) = parts.next() {
+            let info = self.tree_info(&tree)?;
+            let last = parts.peek().is_none();
+            let e = tree_iter(&info.data).find(|e| e.name == name && e.is_tree() != last)?;
+            if last {
+                return Some(e.id.to_owned());
+            }
+            tree = e.id.to_owned();
+        }
+        None
+    }
+
+    /// Diff commit `c` against its parents and offer its candidates. In `all_parents` mode a
+    /// merge's blob counts only where it differs from every parent at that path.
+    fn commit(&mut self, graph: &CommitGraph, c: usize, all_parents: bool) {
+        let parents = graph.parents_trees(c);
+        self.path.clear();
+        if !all_parents || parents.len() < 2 {
+            self.diff(
+                &graph.trees[c],
+                parents.first().map(|p| p.as_ref()),
+                c as u32,
+                0,
+            );
+            return;
+        }
+        self.pending = Some(Vec::new());
+        self.diff(&graph.trees[c], Some(&parents[0]), c as u32, 0);
+        let pending = self.pending.take().unwrap_or_default();
+        for (blob, path) in pending {
+            if parents[1..]
+                .iter()
+                .all(|p| self.lookup(p, &path) != Some(blob))
+            {
+                offer(&mut self.cands, &blob, c as u32, &path);
+            }
+        }
+    }
+
+    /// Spill the candidate map as a sorted run when it outgrows `budget` bytes.
+    fn maybe_spill(&mut self, budget: usize, dir: &std::path::Path) {
+        const ENTRY: usize = 20 + 4 + 16 + 24 + 32; // id, commit, box, typical path, map overhead
+        if self.spill_error.is_some() || self.cands.len() * ENTRY <= budget {
+            return;
+        }
+        let items: Vec<Candidate> = self.cands.drain().map(|(id, (c, p))| (id, c, p)).collect();
+        if let Err(e) = self.runs.spill(dir, items) {
+            self.spill_error = Some(e);
+        }
+    }
+
     fn visit(
         &mut self,
         x: TreeEntry<'_>,
@@ -478,7 +541,10 @@ impl Walker<'_> {
             let old_id = old.filter(|o| o.is_tree()).map(|o| o.id.to_owned());
             self.diff(x.id, old_id.as_deref(), commit, depth + 1);
         } else if old.is_none_or(|o| o.id != x.id || o.is_tree()) {
-            offer(&mut self.cands, x.id, commit, &self.path);
+            match &mut self.pending {
+                Some(p) => p.push((x.id.to_owned(), self.path.as_slice().into())),
+                None => offer(&mut self.cands, x.id, commit, &self.path),
+            }
         }
         self.path.truncate(base_len);
     }
@@ -494,6 +560,21 @@ pub struct PlanLimits {
     pub object_limit: u64,
 }
 
+/// How the plan treats commits.
+#[derive(Clone, Debug)]
+pub enum PlanMode {
+    /// Every reachable blob once: each commit diffed against its first parent, reduced in memory.
+    OdbBlob,
+    /// Blobs introduced by the selected commits: a merge's blob counts only where it differs
+    /// from every parent (or from the first parent only), and candidates spill to sorted runs
+    /// in `spill_dir` beyond `memory_budget` bytes.
+    DiffHistory {
+        first_parent_only: bool,
+        memory_budget: usize,
+        spill_dir: std::path::PathBuf,
+    },
+}
+
 /// Build the plan for `graph`, plus extra roots (trees and blobs that refs or tags point at
 /// directly).
 pub fn plan_odb_blob(
@@ -504,11 +585,43 @@ pub fn plan_odb_blob(
     limits: PlanLimits,
     should_abort: &(dyn Fn() -> bool + Sync),
 ) -> Result<Plan, crate::ScanError> {
+    plan(
+        odb,
+        graph,
+        extra_trees,
+        extra_blobs,
+        limits,
+        &PlanMode::OdbBlob,
+        should_abort,
+    )
+}
+
+/// Build the plan for `graph` in `mode`; see [`PlanMode`].
+pub fn plan(
+    odb: &Odb,
+    graph: &CommitGraph,
+    extra_trees: &[ObjectId],
+    extra_blobs: &[ObjectId],
+    limits: PlanLimits,
+    mode: &PlanMode,
+    should_abort: &(dyn Fn() -> bool + Sync),
+) -> Result<Plan, crate::ScanError> {
     let PlanLimits {
         threads,
         cache_bytes,
         object_limit,
     } = limits;
+    let (all_parents, spill) = match mode {
+        PlanMode::OdbBlob => (false, None),
+        PlanMode::DiffHistory {
+            first_parent_only,
+            memory_budget,
+            spill_dir,
+        } => (
+            !first_parent_only,
+            Some((memory_budget / threads.max(1), spill_dir.as_path())),
+        ),
+    };
     let n = graph.len();
     // Contiguous segments of the topological order, each walked oldest-first so a commit's
     // first parent (usually just before it) is in the tree cache when the commit is diffed.
@@ -517,18 +630,22 @@ pub fn plan_odb_blob(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Walker<'_>>> = Mutex::new(Vec::new());
     let aborted = std::sync::atomic::AtomicBool::new(false);
+    let new_walker = || Walker {
+        odb,
+        scratch: ReadScratch::new(cache_bytes / 4, object_limit),
+        trees: TreeCache::new(cache_bytes - cache_bytes / 4),
+        cands: Candidates::default(),
+        pending: None,
+        problems: Vec::new(),
+        trees_read: 0,
+        path: Vec::new(),
+        runs: Runs::default(),
+        spill_error: None,
+    };
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
-                let mut w = Walker {
-                    odb,
-                    scratch: ReadScratch::new(cache_bytes / 4, object_limit),
-                    trees: TreeCache::new(cache_bytes - cache_bytes / 4),
-                    cands: Candidates::default(),
-                    problems: Vec::new(),
-                    trees_read: 0,
-                    path: Vec::new(),
-                };
+                let mut w = new_walker();
                 'segments: loop {
                     let seg = next.fetch_add(1, Ordering::Relaxed);
                     let lo = seg * seg_len;
@@ -540,10 +657,12 @@ pub fn plan_odb_blob(
                             aborted.store(true, Ordering::Relaxed);
                             break 'segments;
                         }
-                        let fp = graph.first_parent[c];
-                        let old = (fp != NO_PARENT).then(|| graph.trees[fp as usize]);
-                        w.path.clear();
-                        w.diff(&graph.trees[c], old.as_deref(), c as u32, 0);
+                        w.commit(graph, c, all_parents);
+                        if let Some((budget, dir)) = spill
+                            && c % 64 == 0
+                        {
+                            w.maybe_spill(budget, dir);
+                        }
                     }
                 }
                 results.lock().push(w);
@@ -554,35 +673,62 @@ pub fn plan_odb_blob(
         return Err(crate::ScanError::aborted());
     }
     let mut walkers = results.into_inner();
+    if walkers.is_empty() {
+        walkers.push(new_walker());
+    }
     // Trees and blobs that refs name directly: NO_COMMIT sorts after every commit, so the
     // reduction keeps a commit wherever one also reaches the blob.
-    if let Some(w) = walkers.first_mut() {
-        for t in extra_trees {
-            w.path.clear();
-            w.diff(t, None, NO_COMMIT, 0);
-        }
-        for b in extra_blobs {
-            offer(&mut w.cands, b, NO_COMMIT, b"");
-        }
+    let w = &mut walkers[0];
+    for t in extra_trees {
+        w.path.clear();
+        w.diff(t, None, NO_COMMIT, 0);
     }
-    let mut merged = Candidates::default();
+    for b in extra_blobs {
+        offer(&mut w.cands, b, NO_COMMIT, b"");
+    }
     let mut problems = Vec::new();
     let mut trees_read = 0;
-    for w in walkers {
+    let mut runs = Runs::default();
+    let mut rest: Vec<Candidate> = Vec::new();
+    let mut merged = Candidates::default();
+    let spilled = walkers.iter().any(|w| !w.runs.is_empty());
+    for mut w in walkers {
         trees_read += w.trees_read;
-        problems.extend(w.problems);
-        if merged.is_empty() {
-            merged = w.cands;
-            continue;
+        problems.append(&mut w.problems);
+        if let Some(e) = w.spill_error.take() {
+            return Err(crate::ScanError::ResourceLimit(format!(
+                "cannot spill plan candidates: {e}"
+            )));
         }
-        for (id, (c, p)) in w.cands {
-            offer(&mut merged, &id, c, &p);
+        runs.absorb(std::mem::take(&mut w.runs));
+        let cands = std::mem::take(&mut w.cands);
+        if spilled {
+            rest.extend(cands.into_iter().map(|(id, (c, p))| (id, c, p)));
+        } else if merged.is_empty() {
+            merged = cands;
+        } else {
+            for (id, (c, p)) in cands {
+                offer(&mut merged, &id, c, &p);
+            }
         }
     }
-    let mut blobs: Vec<PlannedBlob> = merged
-        .into_iter()
-        .map(|(id, (commit, path))| PlannedBlob { id, commit, path })
-        .collect();
+    let spilled_runs = runs.len();
+    let mut blobs: Vec<PlannedBlob> = if spilled {
+        runs.merge(rest)
+            .map_err(|e| {
+                crate::ScanError::ResourceLimit(format!(
+                    "cannot merge spilled plan candidates: {e}"
+                ))
+            })?
+            .into_iter()
+            .map(|(id, commit, path)| PlannedBlob { id, commit, path })
+            .collect()
+    } else {
+        merged
+            .into_iter()
+            .map(|(id, (commit, path))| PlannedBlob { id, commit, path })
+            .collect()
+    };
     blobs.sort_unstable_by_key(|b| b.id);
     problems.sort_by_key(|p| p.0);
     problems.dedup_by(|a, b| a.0 == b.0);
@@ -590,6 +736,7 @@ pub fn plan_odb_blob(
         blobs,
         problems,
         trees_read,
+        spilled_runs,
     })
 }
 

@@ -30,6 +30,7 @@ use crate::odb::{Location, Odb, OdbError, ReadScratch};
 use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
 use crate::plan::{self, NO_COMMIT, Plan};
 use crate::repo::{self, RepoLayout};
+use crate::revspec;
 use crate::{Engine, EventSink, ScanError, ScanMode, ScanOptions};
 
 /// What a finished scan returns (the same data as the final `summary` event).
@@ -213,11 +214,6 @@ pub fn scan(
             .fingerprint_key
             .unwrap_or_else(crate::fingerprint::default_key),
     };
-    if options.mode == ScanMode::DiffHistory {
-        return Err(ScanError::InvalidArgument(
-            "mode diff-history is not available yet; use odb-blob".into(),
-        ));
-    }
     if options.chunk_bytes == 0 {
         return Err(ScanError::InvalidArgument(
             "chunk_bytes must be positive".into(),
@@ -232,7 +228,8 @@ pub fn scan(
     state.progress(Phase::Open, 0, 1, true);
     let t = Instant::now();
     let layout = RepoLayout::open(repo)?;
-    let refs = repo::filter_refs(layout.refs()?, &options.ref_include, &options.ref_exclude);
+    let all_refs = layout.refs()?;
+    let refs = repo::filter_refs(all_refs.clone(), &options.ref_include, &options.ref_exclude);
     timings.open = t.elapsed();
     state.check()?;
 
@@ -265,12 +262,33 @@ pub fn scan(
         v.sort_unstable();
         v.dedup();
     }
+    // Commit selection: a range replaces the start set; `since` excludes history.
+    let mut exclude = Vec::new();
+    if let Some(range) = &options.range {
+        let (a, b) = revspec::split_range(range)?;
+        exclude.push(revspec::resolve(a, &all_refs, &odb, &mut rs)?);
+        tips = vec![revspec::resolve(b, &all_refs, &odb, &mut rs)?];
+        extra_trees.clear();
+        extra_blobs.clear();
+    }
+    if let Some(since) = &options.since {
+        exclude.push(revspec::resolve(since, &all_refs, &odb, &mut rs)?);
+    }
     let shallow = read_shallow(&layout);
     let tables = build_tables(&odb, threads, &|| state.should_abort())?;
-    let known = commits::bulk_read(&odb, &tables, threads, &|| state.should_abort())?;
-    let (graph, problems) = commits::load(&odb, &tips, &shallow, known, &mut rs, &|| {
-        state.should_abort()
-    })?;
+    // Commit headers come from the commit-graph file when there is one, else from one sweep
+    // over the packs; anything missing is read individually during the walk.
+    let known = match commits::commit_graph_headers(&layout) {
+        Some(k) => k,
+        None => commits::bulk_read(&odb, &tables, threads, &|| state.should_abort())?,
+    };
+    let selection = commits::Selection {
+        tips: &tips,
+        exclude: &exclude,
+        shallow: &shallow,
+    };
+    let (graph, problems) =
+        commits::load(&odb, &selection, known, &mut rs, &|| state.should_abort())?;
     for p in problems {
         let reason = if matches!(p.error, OdbError::Missing(_)) {
             SkipReason::Missing
@@ -285,7 +303,15 @@ pub fn scan(
     // 4. Plan: every reachable blob with its introducing commit and path.
     state.progress(Phase::Plan, 0, graph.len() as u64, true);
     let t = Instant::now();
-    let mut plan = plan::plan_odb_blob(
+    let mode = match options.mode {
+        ScanMode::OdbBlob => plan::PlanMode::OdbBlob,
+        ScanMode::DiffHistory => plan::PlanMode::DiffHistory {
+            first_parent_only: options.first_parent_only,
+            memory_budget: (options.memory_budget_bytes / 4) as usize,
+            spill_dir: options.spill_dir.clone().unwrap_or_else(std::env::temp_dir),
+        },
+    };
+    let mut plan = plan::plan(
         &odb,
         &graph,
         &extra_trees,
@@ -295,6 +321,7 @@ pub fn scan(
             cache_bytes: cache_per_worker,
             object_limit,
         },
+        &mode,
         &|| state.should_abort(),
     )?;
     for (id, e) in &plan.problems {
@@ -570,7 +597,10 @@ fn execute(
                     .reveal_secrets
                     .then(|| String::from_utf8_lossy(&hit.m.secret).into_owned()),
                 snippet: hit.snippet,
-                decoded_from: origin.into_iter().chain(hit.m.decoded_from.iter().copied()).collect(),
+                decoded_from: origin
+                    .into_iter()
+                    .chain(hit.m.decoded_from.iter().copied())
+                    .collect(),
                 confidence: hit.m.confidence,
             };
             state.findings.fetch_add(1, Ordering::Relaxed);

@@ -49,8 +49,18 @@ fn check(repo: &Path, threads: usize) {
     tips.dedup();
     let tables: Vec<_> = odb.packs.iter().map(PackTable::build).collect();
     let known = commits::bulk_read(&odb, &tables, threads, &|| false).unwrap();
-    let (graph, problems) =
-        commits::load(&odb, &tips, &Default::default(), known, &mut s, &|| false).unwrap();
+    let (graph, problems) = commits::load(
+        &odb,
+        &commits::Selection {
+            tips: &tips,
+            exclude: &[],
+            shallow: &Default::default(),
+        },
+        known,
+        &mut s,
+        &|| false,
+    )
+    .unwrap();
     assert!(problems.is_empty());
     // A small cache forces evictions, exercising rebuilt tree bounds.
     let p = plan::plan_odb_blob(

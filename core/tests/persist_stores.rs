@@ -1,0 +1,508 @@
+//! Both stores (in-memory and SQLite) behave the same: round trips, batched seen lookups,
+//! scoping by rules hash, newer-never-loses watermarks, and failures that change nothing.
+
+mod persist_support;
+
+use persist_support::*;
+use scangit_core::finalize::{FinalizeOutput, RefWatermark, WriteOp, build_finalize_ops};
+use scangit_core::persist::{
+    FailingStore, MemoryStore, PersistenceStore, SqliteStore, StoreError, StoreMethod,
+    persist_finalize_output,
+};
+use scangit_core::{ErrorKind, Outcome, ScanError};
+
+/// Run `check` against a fresh store of each kind.
+fn each_store(check: impl Fn(&dyn PersistenceStore, &str)) {
+    let mem = MemoryStore::new();
+    check(&mem, "memory");
+    let dir = TempDir::new("stores");
+    let sqlite = SqliteStore::open(dir.path().join("store.db")).unwrap();
+    check(&sqlite, "sqlite");
+}
+
+fn commit(store: &dyn PersistenceStore, out: &FinalizeOutput, s: &scangit_core::finalize::Scope) {
+    persist_finalize_output(store, s, out).unwrap();
+}
+
+#[test]
+fn commit_then_lookup_round_trips_in_both_stores() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        let seq = store.begin_scan(&s).unwrap();
+        let out = build_finalize_ops(&input(s.clone(), seq, blobs(0..500)));
+        commit(store, &out, &s);
+        let ids: Vec<_> = (0..500).map(oid).collect();
+        assert!(
+            store.seen_blobs(&s, &ids).unwrap().iter().all(|&b| b),
+            "{kind}"
+        );
+        let wm = store.load_watermarks(&s).unwrap();
+        assert_eq!(
+            wm,
+            vec![
+                RefWatermark {
+                    name: "refs/heads/main".into(),
+                    tip: oid(1),
+                    scan_seq: seq
+                },
+                RefWatermark {
+                    name: "refs/tags/v1".into(),
+                    tip: oid(2),
+                    scan_seq: seq
+                },
+            ],
+            "{kind}"
+        );
+        // Committing the same batch again changes nothing visible.
+        commit(store, &out, &s);
+        assert_eq!(store.load_watermarks(&s).unwrap(), wm, "{kind}");
+    });
+}
+
+#[test]
+fn seen_blobs_answers_each_batch_position_in_order() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        let out = build_finalize_ops(&input(s.clone(), 1, blobs(0..1000)));
+        commit(store, &out, &s);
+        // Mixed batch: seen, unseen, duplicates, in arbitrary order.
+        let batch: Vec<u64> = vec![5, 1_000_001, 999, 5, 2_000_000, 0, 1000];
+        let ids: Vec<_> = batch.iter().map(|&n| oid(n)).collect();
+        let got = store.seen_blobs(&s, &ids).unwrap();
+        let want: Vec<bool> = batch.iter().map(|&n| n < 1000).collect();
+        assert_eq!(got, want, "{kind}");
+        assert_eq!(store.seen_blobs(&s, &[]).unwrap(), Vec::<bool>::new());
+        // Large batches in several calls agree with one call.
+        let ids: Vec<_> = (0..3000).map(oid).collect();
+        let whole = store.seen_blobs(&s, &ids).unwrap();
+        let parts: Vec<bool> = ids
+            .chunks(256)
+            .flat_map(|c| store.seen_blobs(&s, c).unwrap())
+            .collect();
+        assert_eq!(whole, parts, "{kind}");
+        assert_eq!(whole.iter().filter(|&&b| b).count(), 1000, "{kind}");
+    });
+}
+
+#[test]
+fn another_rules_hash_or_repo_sees_nothing() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        commit(
+            store,
+            &build_finalize_ops(&input(s.clone(), 1, blobs(0..100))),
+            &s,
+        );
+        let ids: Vec<_> = (0..100).map(oid).collect();
+        for other in [scope("repo", 2), scope("other-repo", 1)] {
+            assert!(
+                store.seen_blobs(&other, &ids).unwrap().iter().all(|&b| !b),
+                "{kind}"
+            );
+            assert!(store.load_watermarks(&other).unwrap().is_empty(), "{kind}");
+        }
+        // The second scope's own commit leaves the first one's state alone.
+        let t = scope("repo", 2);
+        commit(
+            store,
+            &build_finalize_ops(&input(t.clone(), 1, blobs(50..60))),
+            &t,
+        );
+        let seen_t = store.seen_blobs(&t, &ids).unwrap();
+        assert_eq!(seen_t.iter().filter(|&&b| b).count(), 10, "{kind}");
+        assert!(
+            store.seen_blobs(&s, &ids).unwrap().iter().all(|&b| b),
+            "{kind}"
+        );
+    });
+}
+
+#[test]
+fn an_older_scan_committing_late_never_moves_a_watermark_back() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        let older = store.begin_scan(&s).unwrap();
+        let newer = store.begin_scan(&s).unwrap();
+        assert!(newer > older, "{kind}: sequences increase");
+
+        let mut new_in = input(s.clone(), newer, blobs(0..10));
+        new_in.start_set = refs(&[("refs/heads/main", 20), ("refs/heads/dev", 21)]);
+        new_in.deleted_refs = vec!["refs/tags/v1".into()];
+        commit(store, &build_finalize_ops(&new_in), &s);
+
+        // The older scan saw older tips, including the since-deleted tag; it commits last.
+        let mut old_in = input(s.clone(), older, blobs(5..15));
+        old_in.start_set = refs(&[
+            ("refs/heads/main", 10),
+            ("refs/tags/v1", 11),
+            ("refs/heads/legacy", 12),
+        ]);
+        commit(store, &build_finalize_ops(&old_in), &s);
+
+        let wm: Vec<(String, u64, u64)> = store
+            .load_watermarks(&s)
+            .unwrap()
+            .into_iter()
+            .map(|w| (w.name, w.scan_seq, 0))
+            .collect();
+        let tips = store.load_watermarks(&s).unwrap();
+        let tip = |name: &str| tips.iter().find(|w| w.name == name).map(|w| w.tip);
+        assert_eq!(tip("refs/heads/main"), Some(oid(20)), "{kind}: {wm:?}");
+        assert_eq!(tip("refs/heads/dev"), Some(oid(21)), "{kind}");
+        // The newer scan's deletion wins over the older scan's set.
+        assert_eq!(tip("refs/tags/v1"), None, "{kind}");
+        // A ref only the older scan knew is still recorded.
+        assert_eq!(tip("refs/heads/legacy"), Some(oid(12)), "{kind}");
+        // Data ops of the late scan are still added.
+        let ids: Vec<_> = (0..15).map(oid).collect();
+        assert!(
+            store.seen_blobs(&s, &ids).unwrap().iter().all(|&b| b),
+            "{kind}"
+        );
+
+        // A scan starting now is newer than everything committed, and may move tips again.
+        let next = store.begin_scan(&s).unwrap();
+        assert!(next > newer, "{kind}");
+        let mut next_in = input(s.clone(), next, Vec::new());
+        next_in.start_set = refs(&[("refs/heads/main", 30), ("refs/tags/v1", 31)]);
+        commit(store, &build_finalize_ops(&next_in), &s);
+        let tips = store.load_watermarks(&s).unwrap();
+        let tip = |name: &str| tips.iter().find(|w| w.name == name).map(|w| w.tip);
+        assert_eq!(tip("refs/heads/main"), Some(oid(30)), "{kind}");
+        assert_eq!(tip("refs/tags/v1"), Some(oid(31)), "{kind}");
+    });
+}
+
+#[test]
+fn a_partial_scan_commits_data_but_leaves_watermarks() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        commit(
+            store,
+            &build_finalize_ops(&input(s.clone(), 1, blobs(0..10))),
+            &s,
+        );
+        let before = store.load_watermarks(&s).unwrap();
+        let mut inp = input(s.clone(), 2, blobs(10..20));
+        inp.start_set = refs(&[("refs/heads/main", 99)]);
+        inp.skipped = vec![oid(15), oid(777)];
+        let out = build_finalize_ops(&inp);
+        assert_eq!(out.outcome, Outcome::Partial);
+        commit(store, &out, &s);
+        assert_eq!(store.load_watermarks(&s).unwrap(), before, "{kind}");
+        let ids: Vec<_> = (10..20).map(oid).collect();
+        let seen = store.seen_blobs(&s, &ids).unwrap();
+        let want: Vec<bool> = (10..20).map(|n| n != 15).collect();
+        assert_eq!(seen, want, "{kind}: the skipped blob stays unseen");
+    });
+}
+
+#[test]
+fn invalid_batches_are_refused_before_reaching_the_store() {
+    each_store(|store, kind| {
+        let s = scope("repo", 1);
+        let good = build_finalize_ops(&input(s.clone(), 1, blobs(0..10)));
+
+        let mut partial_with_wm = good.clone();
+        partial_with_wm.outcome = Outcome::Partial;
+        let mut unsorted = good.clone();
+        unsorted.data_ops.reverse();
+        let foreign = build_finalize_ops(&input(scope("repo", 9), 1, blobs(0..10)));
+        let mut misplaced = good.clone();
+        let wm = misplaced.watermark_ops.pop().unwrap();
+        misplaced.data_ops.push(wm);
+
+        for bad in [&partial_with_wm, &unsorted, &foreign, &misplaced] {
+            let err = persist_finalize_output(store, &s, bad).unwrap_err();
+            assert!(matches!(err, StoreError::InvalidBatch(_)), "{kind}: {err}");
+        }
+        let ids: Vec<_> = (0..10).map(oid).collect();
+        assert!(
+            store.seen_blobs(&s, &ids).unwrap().iter().all(|&b| !b),
+            "{kind}"
+        );
+        assert!(store.load_watermarks(&s).unwrap().is_empty(), "{kind}");
+    });
+}
+
+#[test]
+fn an_injected_commit_failure_leaves_the_store_as_before_and_maps_to_a_store_error() {
+    // Memory store: compare full snapshots.
+    let s = scope("repo", 1);
+    let mem = MemoryStore::new();
+    commit(
+        &mem,
+        &build_finalize_ops(&input(s.clone(), 1, blobs(0..100))),
+        &s,
+    );
+    let before = mem.snapshot(&s);
+    let failing = FailingStore::new(&mem, StoreMethod::Commit, 1);
+    let err = persist_finalize_output(
+        &failing,
+        &s,
+        &build_finalize_ops(&input(s.clone(), 2, blobs(100..200))),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Injected { .. }));
+    assert_eq!(ScanError::from(err).kind(), ErrorKind::Store);
+    assert_eq!(mem.snapshot(&s), before);
+    assert_eq!(failing.calls(StoreMethod::Commit), 1);
+    // Other methods pass through.
+    assert_eq!(failing.seen_blobs(&s, &[oid(1)]).unwrap(), vec![true]);
+
+    // SQLite store: compare every table.
+    let dir = TempDir::new("inject");
+    let path = dir.path().join("store.db");
+    let db = SqliteStore::open(&path).unwrap();
+    commit(
+        &db,
+        &build_finalize_ops(&input(s.clone(), 1, blobs(0..100))),
+        &s,
+    );
+    let before = dump_sqlite(&path);
+    let failing = FailingStore::new(&db, StoreMethod::Commit, 2);
+    let out = build_finalize_ops(&input(s.clone(), 2, blobs(100..200)));
+    // The first call passes, the second fails.
+    persist_finalize_output(
+        &failing,
+        &scope("elsewhere", 1),
+        &build_finalize_ops(&input(scope("elsewhere", 1), 1, Vec::new())),
+    )
+    .unwrap();
+    let after_first = dump_sqlite(&path);
+    assert!(persist_finalize_output(&failing, &s, &out).is_err());
+    assert_eq!(dump_sqlite(&path), after_first);
+    assert_ne!(before, after_first);
+}
+
+#[test]
+fn a_sqlite_commit_failing_half_way_rolls_back_everything() {
+    let dir = TempDir::new("halfway");
+    let path = dir.path().join("store.db");
+    let db = SqliteStore::open(&path).unwrap();
+    let s = scope("repo", 1);
+    commit(
+        &db,
+        &build_finalize_ops(&input(s.clone(), 1, blobs(0..100))),
+        &s,
+    );
+    let before = dump_sqlite(&path);
+    // A batch whose last op is malformed: findings and contexts before it are written inside
+    // the transaction, then the bad op fails the commit.
+    let mut out = build_finalize_ops(&input(s.clone(), 5, blobs(100..300)));
+    let last = out.data_ops.last_mut().unwrap();
+    last.value = b"not empty".to_vec();
+    let err = db.commit(&s, &out).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert_eq!(dump_sqlite(&path), before);
+    // The store still works afterwards.
+    let good = build_finalize_ops(&input(s.clone(), 5, blobs(100..300)));
+    commit(&db, &good, &s);
+    assert!(db.seen_blobs(&s, &[oid(299)]).unwrap()[0]);
+}
+
+#[test]
+fn sqlite_findings_are_readable_with_plain_sql() {
+    let dir = TempDir::new("sql");
+    let path = dir.path().join("store.db");
+    let db = SqliteStore::open(&path).unwrap();
+    let s = scope("my/repo", 0xab);
+    let mut inp = input(s.clone(), 1, blobs(0..8));
+    inp.blobs[7].findings[0].secret = Some("kept-secret".into());
+    inp.blobs[7].context.path = vec![b'x', 0xff, b'y'];
+    let out = build_finalize_ops(&inp);
+    commit(&db, &out, &s);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: Vec<(
+        String,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        Option<String>,
+    )> = conn
+        .prepare(
+            "SELECT repo_id, rule_id, commit_id, line, column, blob_id, fingerprint, first_seen, \
+             secret FROM findings WHERE rules_hash = ?1 ORDER BY blob_id, start_offset, rule_id",
+        )
+        .unwrap()
+        .query_map([s.rules_hash_hex()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 4, "blobs 0 and 7 have two findings each");
+    assert!(rows.iter().all(|r| r.0 == "my/repo"));
+    assert!(rows.iter().all(|r| r.7 > 1_600_000_000));
+    assert_eq!(rows.iter().filter(|r| r.8.is_some()).count(), 1);
+    let b0 = oid(0).to_hex().to_string();
+    let r0 = rows
+        .iter()
+        .find(|r| r.5 == b0 && r.1 == "github-pat")
+        .unwrap();
+    assert_eq!(
+        r0.2.as_deref(),
+        Some(oid(1_000_000).to_hex().to_string().as_str())
+    );
+    let path0: String = conn
+        .query_row(
+            "SELECT path FROM findings WHERE blob_id = ?1 LIMIT 1",
+            [&b0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(path0, "dir0/file0.txt");
+    // A non-UTF-8 path is kept byte for byte as a BLOB.
+    let path7: Vec<u8> = conn
+        .query_row(
+            "SELECT path FROM findings WHERE blob_id = ?1 LIMIT 1",
+            [oid(7).to_hex().to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(path7, vec![b'x', 0xff, b'y']);
+    // Re-committing keeps the first-seen rows (no duplicates).
+    commit(&db, &out, &s);
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn sqlite_state_survives_reopen_and_newer_schemas_are_refused() {
+    let dir = TempDir::new("reopen");
+    let path = dir.path().join("store.db");
+    let s = scope("repo", 1);
+    {
+        let db = SqliteStore::open(&path).unwrap();
+        let seq = db.begin_scan(&s).unwrap();
+        commit(
+            &db,
+            &build_finalize_ops(&input(s.clone(), seq, blobs(0..50))),
+            &s,
+        );
+    }
+    let db = SqliteStore::open(&path).unwrap();
+    assert!(db.seen_blobs(&s, &[oid(49)]).unwrap()[0]);
+    assert_eq!(db.load_watermarks(&s).unwrap().len(), 2);
+    assert_eq!(db.begin_scan(&s).unwrap(), 2);
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let v: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, scangit_core::persist::sqlite::SCHEMA_VERSION);
+    conn.execute("UPDATE schema_version SET version = 99", [])
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sqlite_delta_commit_rewrites_only_the_chunks_it_touches() {
+    let dir = TempDir::new("delta");
+    let path = dir.path().join("store.db");
+    let db = SqliteStore::open(&path).unwrap();
+    let s = scope("repo", 1);
+    let mut inp = input(s.clone(), 1, blobs(0..200_000));
+    for b in &mut inp.blobs {
+        b.findings.clear();
+    }
+    commit(&db, &build_finalize_ops(&inp), &s);
+    let chunks = |path: &std::path::Path| -> Vec<(i64, Vec<u8>)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.prepare("SELECT chunk, bitmap FROM seen_sets ORDER BY chunk")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let before = chunks(&path);
+    assert_eq!(before.len(), 4, "200k ordinals in 2^16-ordinal chunks");
+    let out = build_finalize_ops(&input(s.clone(), 2, blobs(200_000..200_100)));
+    commit(&db, &out, &s);
+    let after = chunks(&path);
+    assert_eq!(after.len(), 4);
+    assert_eq!(after[..3], before[..3], "full chunks untouched");
+    assert_ne!(after[3], before[3]);
+    // Re-marking already-seen blobs writes no chunk at all.
+    let again = build_finalize_ops(&input(s.clone(), 3, blobs(0..10)));
+    commit(&db, &again, &s);
+    assert_eq!(chunks(&path), after);
+}
+
+#[test]
+fn unknown_namespaces_are_kept_as_opaque_pairs() {
+    let dir = TempDir::new("kv");
+    let path = dir.path().join("store.db");
+    let db = SqliteStore::open(&path).unwrap();
+    let s = scope("repo", 1);
+    let mut key = vec![scangit_core::finalize::KEY_FORMAT, b'z', b'z', 0];
+    key.extend_from_slice(&s.encode());
+    key.extend_from_slice(b"future");
+    let mut out = build_finalize_ops(&input(s.clone(), 1, Vec::new()));
+    out.data_ops.push(WriteOp {
+        key,
+        value: b"v".to_vec(),
+    });
+    commit(&db, &out, &s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let v: Vec<u8> = conn
+        .query_row(
+            "SELECT value FROM kv WHERE key = ?1",
+            [b"\x01zz\0future"],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(v, b"v");
+    let mem = MemoryStore::new();
+    commit(&mem, &out, &s);
+    assert_eq!(mem.snapshot(&s).data.len(), 1);
+}
+
+#[test]
+fn the_trait_is_object_safe_and_shared_across_threads() {
+    let store: std::sync::Arc<dyn PersistenceStore> = std::sync::Arc::new(MemoryStore::new());
+    let s = scope("repo", 1);
+    std::thread::scope(|t| {
+        for k in 0..4u64 {
+            let store = store.clone();
+            let s = s.clone();
+            t.spawn(move || {
+                let seq = store.begin_scan(&s).unwrap();
+                let out = build_finalize_ops(&input(s.clone(), seq, blobs(k * 100..k * 100 + 100)));
+                persist_finalize_output(&*store, &s, &out).unwrap();
+            });
+        }
+    });
+    let ids: Vec<_> = (0..400).map(oid).collect();
+    assert!(store.seen_blobs(&s, &ids).unwrap().iter().all(|&b| b));
+    assert!(
+        store
+            .load_watermarks(&s)
+            .unwrap()
+            .iter()
+            .all(|w| w.scan_seq == 4)
+    );
+}
