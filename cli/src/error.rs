@@ -10,10 +10,6 @@ pub enum CliError {
     /// Anything the library reports, rules errors included (they convert into `ScanError`).
     #[error(transparent)]
     Scan(#[from] ScanError),
-    /// A flag that is accepted for forward compatibility but does nothing yet. Refused loudly so
-    /// nobody believes their findings were persisted.
-    #[error("{flag} is not supported yet: {reason}")]
-    Unsupported { flag: &'static str, reason: String },
     #[error("cannot create output file {path}: {source}")]
     CreateOutput {
         path: PathBuf,
@@ -34,7 +30,6 @@ impl CliError {
     pub fn kind(&self) -> &'static str {
         match self {
             CliError::Scan(e) => e.kind().as_str(),
-            CliError::Unsupported { .. } => scangit_core::ErrorKind::InvalidArgument.as_str(),
             CliError::CreateOutput { .. } | CliError::WriteOutput { .. } => "io",
         }
     }

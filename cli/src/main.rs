@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scangit_core::persist::SqliteStore;
 use scangit_core::rules::RuleSet;
-use scangit_core::{Engine, Outcome, ScanError, ScanMode, ScanOptions};
+use scangit_core::{Engine, Outcome, ScanError, ScanMode, ScanOptions, StoreRef};
 
 use crate::error::CliError;
 use crate::output::{Format, OutputSink, RenderOptions};
@@ -42,6 +43,28 @@ struct Cli {
 enum Command {
     /// Scan a repository's history. Exit code: 0 no findings, 1 findings, 2 error.
     Scan(ScanArgs),
+    /// List the findings recorded in a store (same formats as `scan`). Exit code: 0 none,
+    /// 1 some, 2 error.
+    Findings(FindingsArgs),
+}
+
+#[derive(Args, Debug)]
+struct FindingsArgs {
+    /// The SQLite store written by `scan --store`.
+    #[arg(long, value_name = "FILE.db")]
+    store: PathBuf,
+    /// Only findings of this repository (as recorded: `--repo-id`, or the git directory's path).
+    #[arg(long, value_name = "ID")]
+    repo_id: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Include raw secrets (only present when the scans kept them with `--keep-secrets`).
+    #[arg(long)]
+    reveal_secrets: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,9 +104,16 @@ struct ScanArgs {
     /// Rules file (TOML, gitleaks-compatible) instead of the built-in rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
-    /// Persist results in a SQLite file (not supported yet).
+    /// Persist results in a SQLite file and scan incrementally: only commits after the stored
+    /// ref watermarks, only blobs not scanned before under the same rules.
     #[arg(long, value_name = "FILE.db")]
     store: Option<PathBuf>,
+    /// How the store names this repository (default: the canonical path of its git directory).
+    #[arg(long, value_name = "ID", requires = "store")]
+    repo_id: Option<String>,
+    /// Keep raw secrets in the store (default: fingerprints only).
+    #[arg(long, requires = "store")]
+    keep_secrets: bool,
     /// Include the raw secret text in the report.
     #[arg(long)]
     reveal_secrets: bool,
@@ -157,17 +187,13 @@ fn build_engine(rules: Option<&PathBuf>) -> Result<Engine, CliError> {
 }
 
 fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
-    // Refuse rather than ignore: a user passing --store expects persistence.
-    if let Some(store) = &args.store {
-        return Err(CliError::Unsupported {
-            flag: "--store",
-            reason: format!(
-                "persistence arrives in a later release; rerun without --store {}",
-                store.display()
-            ),
-        });
-    }
     let engine = build_engine(args.rules.as_ref())?;
+    let store = match &args.store {
+        Some(path) => Some(StoreRef::new(
+            SqliteStore::open(path).map_err(ScanError::from)?,
+        )),
+        None => None,
+    };
 
     let defaults = ScanOptions::default();
     let options = ScanOptions {
@@ -184,6 +210,9 @@ fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
         since: args.since,
         range: args.range,
         first_parent_only: args.first_parent,
+        store,
+        repo_id: args.repo_id,
+        keep_secrets: args.keep_secrets,
         ..defaults
     };
 
@@ -253,15 +282,105 @@ fn run() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     match cli.command {
-        Command::Scan(args) => match scan_command(args) {
-            Ok(f) if f.findings > 0 => ExitCode::from(EXIT_FINDINGS),
-            Ok(_) => ExitCode::from(EXIT_CLEAN),
-            Err(e) => {
-                eprintln!("scangit: error: {}: {e}", e.kind());
-                ExitCode::from(EXIT_ERROR)
-            }
-        },
+        Command::Scan(args) => exit_code(scan_command(args)),
+        Command::Findings(args) => exit_code(findings_command(args)),
     }
+}
+
+fn exit_code(r: Result<output::Finished, CliError>) -> ExitCode {
+    match r {
+        Ok(f) if f.findings > 0 => ExitCode::from(EXIT_FINDINGS),
+        Ok(_) => ExitCode::from(EXIT_CLEAN),
+        Err(e) => {
+            eprintln!("scangit: error: {}: {e}", e.kind());
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Replay the stored findings through the same output formats as a scan.
+fn findings_command(args: FindingsArgs) -> Result<output::Finished, CliError> {
+    use scangit_core::events::{Event, Finding, Summary};
+    if !args.store.is_file() {
+        return Err(CliError::from(ScanError::Store(format!(
+            "{}: no such store file",
+            args.store.display()
+        ))));
+    }
+    let store = SqliteStore::open(&args.store).map_err(ScanError::from)?;
+    let rows = store
+        .stored_findings(args.repo_id.as_deref())
+        .map_err(ScanError::from)?;
+    // Descriptions of built-in rules; a custom rules file's ids are shown without one.
+    let builtin = Engine::builtin().ok();
+    let describe = |id: &str| -> String {
+        builtin
+            .as_ref()
+            .and_then(|e| {
+                (0..e.rule_count() as u32)
+                    .find(|&r| e.rule_id(r) == id)
+                    .map(|r| e.rule_description(r).to_owned())
+            })
+            .unwrap_or_default()
+    };
+    let (writer, target): (Box<dyn Write + Send>, String) = match &args.output {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| CliError::CreateOutput {
+                path: path.clone(),
+                source,
+            })?;
+            (Box::new(BufWriter::new(file)), path.display().to_string())
+        }
+        None => (Box::new(BufWriter::new(io::stdout())), "stdout".to_owned()),
+    };
+    let stdout_tty = args.output.is_none() && io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let render = RenderOptions {
+        reveal_secrets: args.reveal_secrets,
+        color: args.format == Format::Text && stdout_tty && !no_color,
+    };
+    let sink = OutputSink::new(args.format, render, writer, target, None);
+    let parse = |hex: &str| gix_hash::ObjectId::from_hex(hex.as_bytes()).ok();
+    let mut count = 0u64;
+    for row in rows {
+        let Some(blob) = parse(&row.blob) else {
+            continue;
+        };
+        let finding = Finding {
+            rule_description: describe(&row.rule_id),
+            rule_id: row.rule_id,
+            blob,
+            commit: row.commit.as_deref().and_then(parse),
+            path: row.path,
+            line: row.line,
+            column: row.column,
+            start: row.start,
+            end: row.end,
+            fingerprint: row.fingerprint,
+            secret: if args.reveal_secrets {
+                row.secret
+            } else {
+                None
+            },
+            snippet: String::new(),
+            decoded_from: Vec::new(),
+            confidence: 1.0,
+        };
+        count += 1;
+        scangit_core::EventSink::event(&sink, Event::Finding(&finding));
+    }
+    let summary = Summary {
+        outcome: Outcome::Complete,
+        skipped: Vec::new(),
+        commits: 0,
+        blobs_planned: 0,
+        blobs_already_seen: 0,
+        blobs_scanned: 0,
+        bytes_scanned: 0,
+        findings: count,
+        timings: Default::default(),
+    };
+    Ok(sink.finish(Ok(scangit_core::ScanReport { summary }))?)
 }
 
 /// Replaces Rust's default panic output (message, backtrace or backtrace hint) with one clear
@@ -334,7 +453,9 @@ mod tests {
             "3",
         ])
         .unwrap();
-        let Command::Scan(args) = cli.command;
+        let Command::Scan(args) = cli.command else {
+            panic!("parsed as scan")
+        };
         assert_eq!(args.format, Format::Sarif);
         assert_eq!(ScanMode::from(args.mode), ScanMode::DiffHistory);
         assert_eq!(args.include_ref, vec!["refs/heads/*", "HEAD"]);

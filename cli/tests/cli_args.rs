@@ -70,22 +70,78 @@ fn unknown_flag_and_missing_repo_exit_2() {
     assert_clean_error(&scangit(&["scan", ".", "--threads", "many"]));
 }
 
+/// `--store` makes scans incremental and `findings --store` lists what was recorded.
 #[test]
-fn store_is_refused_not_ignored() {
+fn store_makes_rescans_incremental_and_findings_lists_them() {
     let dir = temp_dir("store");
+    let repo = dir.join("repo");
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&["init", "-q", "-b", "main"]);
+    let token = "glpat-Zq3xV8mK2pL9wR4tY7uB";
+    std::fs::write(repo.join("ci.env"), format!("GITLAB_TOKEN={token}\n")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "add ci"]);
     let db = dir.join("findings.db");
-    let o = scangit(&[
-        "scan",
-        dir.to_str().unwrap(),
-        "--store",
-        db.to_str().unwrap(),
-    ]);
-    let err = assert_clean_error(&o);
-    assert!(
-        err.starts_with("scangit: error: invalid_argument: --store is not supported yet"),
-        "stderr: {err}"
+    let (r, d) = (repo.to_str().unwrap(), db.to_str().unwrap());
+    let jsonl = |o: &Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let first = scangit(&["scan", r, "--store", d, "--format", "jsonl"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert_eq!(
+        jsonl(&first)
+            .iter()
+            .filter(|e| e["type"] == "finding")
+            .count(),
+        1
     );
-    assert!(!db.exists(), "nothing was created");
+
+    let again = scangit(&["scan", r, "--store", d, "--format", "jsonl"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "nothing new: {}",
+        stderr(&again)
+    );
+    let events = jsonl(&again);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["blobs_scanned"], 0);
+    assert_eq!(summary["commits"], 0, "no commit after the watermark");
+
+    let listed = scangit(&["findings", "--store", d, "--format", "jsonl"]);
+    assert_eq!(listed.status.code(), Some(1), "{}", stderr(&listed));
+    let rows: Vec<_> = jsonl(&listed)
+        .into_iter()
+        .filter(|e| e["type"] == "finding")
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["rule_id"], "gitlab-pat");
+    assert_eq!(rows[0]["path"], "ci.env");
+    assert!(rows[0].get("secret").is_none(), "no secret kept by default");
+
+    let missing = scangit(&["findings", "--store", dir.join("none.db").to_str().unwrap()]);
+    assert_clean_error(&missing);
 }
 
 #[test]

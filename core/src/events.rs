@@ -164,6 +164,8 @@ pub struct Summary {
     pub skipped: Vec<SkipCount>,
     pub commits: u64,
     pub blobs_planned: u64,
+    /// Planned blobs left out because the store says an earlier scan already scanned them.
+    pub blobs_already_seen: u64,
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
     pub findings: u64,

@@ -40,7 +40,7 @@ pub use abort::AbortToken;
 pub use engine::Engine;
 pub use error::{ErrorKind, ScanError};
 pub use events::{CommitMeta, Event, EventSink, Finding, Outcome, Progress, SinkAction, Summary};
-pub use options::{ScanMode, ScanOptions};
+pub use options::{ScanMode, ScanOptions, StoreRef};
 pub use runner::{ScanReport, scan};
 
 /// The library version, as in `Cargo.toml`.

@@ -2,7 +2,26 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use crate::AbortToken;
+use crate::persist::PersistenceStore;
+
+/// A shared persistence store (the embedded SQLite store, the in-memory one, or a caller's).
+#[derive(Clone)]
+pub struct StoreRef(pub Arc<dyn PersistenceStore>);
+
+impl std::fmt::Debug for StoreRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreRef(..)")
+    }
+}
+
+impl StoreRef {
+    pub fn new(store: impl PersistenceStore + 'static) -> Self {
+        Self(Arc::new(store))
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ScanMode {
@@ -71,6 +90,13 @@ pub struct ScanOptions {
     pub progress_interval: std::time::Duration,
     /// Directory for temporary files (diff-history spills); `None` = the system default.
     pub spill_dir: Option<PathBuf>,
+    /// Persistence: with a store, a scan walks only commits after the stored ref watermarks,
+    /// skips blobs already scanned under the same rules, and commits its results atomically.
+    pub store: Option<StoreRef>,
+    /// How the store names this repository; `None` = the canonical path of its git directory.
+    pub repo_id: Option<String>,
+    /// Keep raw secrets in the store (off by default: stores hold fingerprints only).
+    pub keep_secrets: bool,
 }
 
 impl Default for ScanOptions {
@@ -92,6 +118,9 @@ impl Default for ScanOptions {
             fingerprint_key: None,
             progress_interval: std::time::Duration::from_millis(250),
             spill_dir: None,
+            store: None,
+            repo_id: None,
+            keep_secrets: false,
         }
     }
 }

@@ -26,8 +26,12 @@ use crate::events::{
     CommitMeta, Event, Finding, Outcome, Phase, Progress, SinkAction, SkipCount, SkipReason,
     StageTimings, Summary,
 };
+use crate::finalize::{
+    BlobContext, FinalizeInput, FindingRecord, RefEntry, ScannedBlob, Scope, build_finalize_ops,
+};
 use crate::odb::{Location, Odb, OdbError, ReadScratch};
 use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
+use crate::persist::persist_finalize_output;
 use crate::plan::{self, NO_COMMIT, Plan};
 use crate::repo::{self, RepoLayout};
 use crate::revspec;
@@ -62,6 +66,15 @@ struct ScanState<'a> {
     findings: AtomicU64,
     last_progress: Mutex<Instant>,
     fingerprint_key: [u8; 32],
+    /// What finalize needs, kept only when a store will receive it.
+    records: Option<Mutex<Records>>,
+}
+
+/// Scanned blobs and gaps, for finalize.
+#[derive(Default)]
+struct Records {
+    blobs: Vec<ScannedBlob>,
+    gaps: Vec<ObjectId>,
 }
 
 impl ScanState<'_> {
@@ -99,6 +112,23 @@ impl ScanState<'_> {
         slot.0 += 1;
         if slot.1.len() < MAX_SKIP_EXAMPLES {
             slot.1.push(example());
+        }
+    }
+
+    /// Skip a planned blob: counted, and remembered as a gap when the reason makes the scan
+    /// partial (so finalize never marks it seen).
+    fn skip_blob(&self, reason: SkipReason, id: ObjectId, example: impl FnOnce() -> String) {
+        self.skip(reason, example);
+        if reason.makes_partial()
+            && let Some(r) = &self.records
+        {
+            r.lock().gaps.push(id);
+        }
+    }
+
+    fn record(&self, blob: ScannedBlob) {
+        if let Some(r) = &self.records {
+            r.lock().blobs.push(blob);
         }
     }
 
@@ -213,6 +243,10 @@ pub fn scan(
         fingerprint_key: options
             .fingerprint_key
             .unwrap_or_else(crate::fingerprint::default_key),
+        records: options
+            .store
+            .as_ref()
+            .map(|_| Mutex::new(Records::default())),
     };
     if options.chunk_bytes == 0 {
         return Err(ScanError::InvalidArgument(
@@ -249,9 +283,14 @@ pub fn scan(
     let mut rs = ReadScratch::new(cache_per_worker, object_limit);
     let mut buf = Vec::new();
     let (mut tips, mut extra_trees, mut extra_blobs) = (Vec::new(), Vec::new(), Vec::new());
+    // Each ref with its peeled commit: the watermarks a complete scan records.
+    let mut ref_tips: Vec<(String, ObjectId)> = Vec::new();
     for r in &refs {
         match commits::peel(&odb, r.target, &mut rs, &mut buf) {
-            Ok((id, Kind::Commit)) => tips.push(id),
+            Ok((id, Kind::Commit)) => {
+                tips.push(id);
+                ref_tips.push((r.name.clone(), id));
+            }
             Ok((id, Kind::Tree)) => extra_trees.push(id),
             Ok((id, Kind::Blob)) => extra_blobs.push(id),
             Ok((_, Kind::Tag)) => unreachable!("peel never returns a tag"),
@@ -262,8 +301,30 @@ pub fn scan(
         v.sort_unstable();
         v.dedup();
     }
-    // Commit selection: a range replaces the start set; `since` excludes history.
-    let mut exclude = Vec::new();
+    // Persistence: the scope, this scan's sequence number and the stored watermarks.
+    let store = options.store.as_ref().map(|s| s.0.as_ref());
+    let scope = Scope::new(
+        options.repo_id.clone().unwrap_or_else(|| {
+            let dir = layout
+                .common_dir
+                .canonicalize()
+                .unwrap_or_else(|_| layout.common_dir.clone());
+            dir.to_string_lossy().into_owned()
+        }),
+        engine.rules_hash(),
+    );
+    let (scan_seq, watermarks) = match store {
+        Some(st) => (st.begin_scan(&scope)?, st.load_watermarks(&scope)?),
+        None => (0, Vec::new()),
+    };
+    // Commit selection: a range replaces the start set; `since` excludes history; stored
+    // watermarks exclude what earlier complete scans covered (a watermark whose commit is gone,
+    // e.g. after a force-push and gc, excludes nothing).
+    let mut exclude: Vec<ObjectId> = watermarks
+        .iter()
+        .map(|w| w.tip)
+        .filter(|t| odb.locate(t).is_some())
+        .collect();
     if let Some(range) = &options.range {
         let (a, b) = revspec::split_range(range)?;
         exclude.push(revspec::resolve(a, &all_refs, &odb, &mut rs)?);
@@ -335,11 +396,33 @@ pub fn scan(
     timings.plan = t.elapsed();
     state.check()?;
 
+    // Blobs an earlier scan under the same rules already scanned are left out.
+    let mut already_seen = 0u64;
+    if let Some(st) = store {
+        let mut keep = Vec::with_capacity(plan.blobs.len());
+        for chunk in plan.blobs.chunks(8192) {
+            state.check()?;
+            let ids: Vec<ObjectId> = chunk.iter().map(|b| b.id).collect();
+            let seen = st.seen_blobs(&scope, &ids)?;
+            if seen.len() != ids.len() {
+                return Err(ScanError::Store(format!(
+                    "seen_blobs answered {} of {} ids",
+                    seen.len(),
+                    ids.len()
+                )));
+            }
+            keep.extend(seen.into_iter().map(|s| !s));
+        }
+        already_seen = keep.iter().filter(|k| !**k).count() as u64;
+        let mut it = keep.into_iter();
+        plan.blobs.retain(|_| it.next().unwrap_or(true));
+    }
+
     // 5. Locate planned blobs; optionally add every other blob.
     let placement = place(&odb, tables, &mut plan, options.all_objects)?;
     for &i in &placement.missing {
         let b = &plan.blobs[i as usize];
-        state.skip(SkipReason::Missing, || {
+        state.skip_blob(SkipReason::Missing, b.id, || {
             format!("blob {}: missing from the object database", b.id)
         });
     }
@@ -364,31 +447,75 @@ pub fn scan(
         return Err(ScanError::ConcurrentMaintenance(what));
     }
     state.check()?;
-    timings.total = t_start.elapsed();
     let skips = state.skips.lock();
     let partial = skips.keys().any(|r| r.makes_partial());
-    let summary = Summary {
-        outcome: if partial {
-            Outcome::Partial
+    let skipped: Vec<SkipCount> = skips
+        .iter()
+        .map(|(reason, (count, examples))| SkipCount {
+            reason: *reason,
+            count: *count,
+            examples: examples.clone(),
+        })
+        .collect();
+    drop(skips);
+    let outcome = if partial {
+        Outcome::Partial
+    } else {
+        Outcome::Complete
+    };
+
+    // 8. Finalize and persist: one atomic batch; watermarks only for a complete scan of refs
+    // (a range or `since` scan covers part of their history, so it moves none).
+    let t = Instant::now();
+    if let (Some(st), Some(records)) = (store, &state.records) {
+        state.progress(Phase::Finalize, 0, 1, true);
+        let Records { blobs, gaps } = std::mem::take(&mut *records.lock());
+        let whole_refs = options.range.is_none() && options.since.is_none();
+        let (start_set, deleted_refs) = if whole_refs {
+            let start_set: Vec<RefEntry> = ref_tips
+                .iter()
+                .map(|(name, tip)| RefEntry {
+                    name: name.clone(),
+                    tip: *tip,
+                })
+                .collect();
+            // A ref filtered out by include/exclude globs still exists: only refs gone from
+            // the repository lose their watermark.
+            let deleted = watermarks
+                .iter()
+                .filter(|w| !all_refs.iter().any(|r| r.name == w.name))
+                .map(|w| w.name.clone())
+                .collect();
+            (start_set, deleted)
         } else {
-            Outcome::Complete
-        },
-        skipped: skips
-            .iter()
-            .map(|(reason, (count, examples))| SkipCount {
-                reason: *reason,
-                count: *count,
-                examples: examples.clone(),
-            })
-            .collect(),
+            (Vec::new(), Vec::new())
+        };
+        let input = FinalizeInput {
+            scope: scope.clone(),
+            scan_seq,
+            blobs,
+            start_set,
+            deleted_refs,
+            skipped: gaps,
+            outcome,
+        };
+        let output = build_finalize_ops(&input);
+        state.check()?;
+        persist_finalize_output(st, &scope, &output)?;
+    }
+    timings.finalize = t.elapsed();
+    timings.total = t_start.elapsed();
+    let summary = Summary {
+        outcome,
+        skipped,
         commits: graph.len() as u64,
         blobs_planned: plan.blobs.len() as u64,
+        blobs_already_seen: already_seen,
         blobs_scanned: state.blobs_scanned.load(Ordering::Relaxed),
         bytes_scanned: state.bytes_scanned.load(Ordering::Relaxed),
         findings: state.findings.load(Ordering::Relaxed),
         timings,
     };
-    drop(skips);
     state.emit(Event::Summary(&summary));
     Ok(ScanReport { summary })
 }
@@ -555,20 +682,32 @@ fn execute(
     let scan_blob = |w: &mut Worker<'_>, plan_idx: u32, data: &[u8]| -> bool {
         let b = &plan.blobs[plan_idx as usize];
         if data.len() as u64 > max_blob {
-            state.skip(SkipReason::TooLarge, || {
+            state.skip_blob(SkipReason::TooLarge, b.id, || {
                 format!("blob {}: {} bytes", b.id, data.len())
             });
             return true;
         }
+        let commit = (b.commit != NO_COMMIT).then(|| graph.ids[b.commit as usize]);
+        let context = || BlobContext {
+            commit,
+            path: b.path.to_vec(),
+        };
         let (text, origin) = match content::prepare(data, &b.path) {
             content::Prepared::Binary => {
                 state.skip(SkipReason::Binary, || format!("blob {}", b.id));
+                // Binary content is policy, not a gap: the blob counts as seen.
+                state.record(ScannedBlob {
+                    id: b.id,
+                    context: context(),
+                    findings: Vec::new(),
+                });
                 return true;
             }
             content::Prepared::Text { bytes, origin } => (bytes, origin),
         };
-        let commit = (b.commit != NO_COMMIT).then(|| graph.ids[b.commit as usize]);
         let mut new_commit = false;
+        let mut records = Vec::new();
+        let keep = state.records.is_some();
         let Worker {
             adapter,
             rs,
@@ -577,6 +716,20 @@ fn execute(
         } = w;
         let res = adapter.scan_blob(&text, &should_abort, &mut |hit| {
             let rule_id = engine.rule_id(hit.m.rule);
+            let fingerprint =
+                crate::fingerprint::fingerprint(&state.fingerprint_key, rule_id, &hit.m.secret);
+            let secret_text = || String::from_utf8_lossy(&hit.m.secret).into_owned();
+            if keep {
+                records.push(FindingRecord {
+                    rule_id: rule_id.to_string(),
+                    start: hit.start,
+                    end: hit.end,
+                    line: hit.line,
+                    column: hit.column,
+                    fingerprint: fingerprint.clone(),
+                    secret: state.options.keep_secrets.then(secret_text),
+                });
+            }
             let finding = Finding {
                 rule_id: rule_id.to_string(),
                 rule_description: engine.rule_description(hit.m.rule).to_string(),
@@ -587,15 +740,8 @@ fn execute(
                 column: hit.column,
                 start: hit.start,
                 end: hit.end,
-                fingerprint: crate::fingerprint::fingerprint(
-                    &state.fingerprint_key,
-                    rule_id,
-                    &hit.m.secret,
-                ),
-                secret: state
-                    .options
-                    .reveal_secrets
-                    .then(|| String::from_utf8_lossy(&hit.m.secret).into_owned()),
+                fingerprint,
+                secret: state.options.reveal_secrets.then(secret_text),
                 snippet: hit.snippet,
                 decoded_from: origin
                     .into_iter()
@@ -615,6 +761,13 @@ fn execute(
                 Ok(_) => state.emit(Event::Commit(&commit_meta(id, commit_buf))),
                 Err(e) => state.skip(SkipReason::Corrupt, || format!("commit {id}: {e}")),
             }
+        }
+        if res.is_ok() {
+            state.record(ScannedBlob {
+                id: b.id,
+                context: context(),
+                findings: records,
+            });
         }
         state.blobs_scanned.fetch_add(1, Ordering::Relaxed);
         state
@@ -669,7 +822,7 @@ fn execute(
                             let plan_idx = plan_of[e as usize];
                             if kind != Kind::Blob {
                                 let id = &plan.blobs[plan_idx as usize].id;
-                                state.skip(SkipReason::Corrupt, || {
+                                state.skip_blob(SkipReason::Corrupt, *id, || {
                                     format!("{id}: is a {kind}, expected a blob")
                                 });
                                 return Flow::Continue;
@@ -689,7 +842,7 @@ fn execute(
                                 OdbError::Missing(_) => SkipReason::Missing,
                                 _ => SkipReason::Corrupt,
                             };
-                            state.skip(reason, || format!("blob {id}: {}", p.error));
+                            state.skip_blob(reason, *id, || format!("blob {id}: {}", p.error));
                         },
                     );
                     w.exec = exec_local;
@@ -715,17 +868,18 @@ fn execute(
                                 }
                             }
                             Ok(k) => {
-                                state.skip(SkipReason::Corrupt, || {
+                                state.skip_blob(SkipReason::Corrupt, id, || {
                                     format!("{id}: is a {k}, expected a blob")
                                 });
                                 w.loose_buf = buf;
                             }
                             Err(OdbError::TooLarge { size, .. }) => {
-                                state.skip(SkipReason::TooLarge, || {
+                                state.skip_blob(SkipReason::TooLarge, id, || {
                                     format!("blob {id}: {size} bytes")
                                 });
                             }
-                            Err(e) => state.skip(SkipReason::Corrupt, || format!("blob {id}: {e}")),
+                            Err(e) => state
+                                .skip_blob(SkipReason::Corrupt, id, || format!("blob {id}: {e}")),
                         }
                     }
                 }

@@ -139,15 +139,9 @@ fn an_older_scan_committing_late_never_moves_a_watermark_back() {
         ]);
         commit(store, &build_finalize_ops(&old_in), &s);
 
-        let wm: Vec<(String, u64, u64)> = store
-            .load_watermarks(&s)
-            .unwrap()
-            .into_iter()
-            .map(|w| (w.name, w.scan_seq, 0))
-            .collect();
         let tips = store.load_watermarks(&s).unwrap();
         let tip = |name: &str| tips.iter().find(|w| w.name == name).map(|w| w.tip);
-        assert_eq!(tip("refs/heads/main"), Some(oid(20)), "{kind}: {wm:?}");
+        assert_eq!(tip("refs/heads/main"), Some(oid(20)), "{kind}: {tips:?}");
         assert_eq!(tip("refs/heads/dev"), Some(oid(21)), "{kind}");
         // The newer scan's deletion wins over the older scan's set.
         assert_eq!(tip("refs/tags/v1"), None, "{kind}");
@@ -314,49 +308,46 @@ fn sqlite_findings_are_readable_with_plain_sql() {
     commit(&db, &out, &s);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        i64,
-        i64,
-        String,
-        String,
-        i64,
-        Option<String>,
-    )> = conn
+    struct Row {
+        repo_id: String,
+        rule_id: String,
+        commit_id: Option<String>,
+        blob_id: String,
+        first_seen: i64,
+        secret: Option<String>,
+    }
+    let rows: Vec<Row> = conn
         .prepare(
             "SELECT repo_id, rule_id, commit_id, line, column, blob_id, fingerprint, first_seen, \
              secret FROM findings WHERE rules_hash = ?1 ORDER BY blob_id, start_offset, rule_id",
         )
         .unwrap()
         .query_map([s.rules_hash_hex()], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
+            assert!(r.get::<_, i64>(3)? >= 1 && r.get::<_, i64>(4)? >= 1);
+            assert_eq!(r.get::<_, String>(6)?.len(), 16);
+            Ok(Row {
+                repo_id: r.get(0)?,
+                rule_id: r.get(1)?,
+                commit_id: r.get(2)?,
+                blob_id: r.get(5)?,
+                first_seen: r.get(7)?,
+                secret: r.get(8)?,
+            })
         })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(rows.len(), 4, "blobs 0 and 7 have two findings each");
-    assert!(rows.iter().all(|r| r.0 == "my/repo"));
-    assert!(rows.iter().all(|r| r.7 > 1_600_000_000));
-    assert_eq!(rows.iter().filter(|r| r.8.is_some()).count(), 1);
+    assert!(rows.iter().all(|r| r.repo_id == "my/repo"));
+    assert!(rows.iter().all(|r| r.first_seen > 1_600_000_000));
+    assert_eq!(rows.iter().filter(|r| r.secret.is_some()).count(), 1);
     let b0 = oid(0).to_hex().to_string();
     let r0 = rows
         .iter()
-        .find(|r| r.5 == b0 && r.1 == "github-pat")
+        .find(|r| r.blob_id == b0 && r.rule_id == "github-pat")
         .unwrap();
     assert_eq!(
-        r0.2.as_deref(),
+        r0.commit_id.as_deref(),
         Some(oid(1_000_000).to_hex().to_string().as_str())
     );
     let path0: String = conn

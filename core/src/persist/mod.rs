@@ -35,7 +35,7 @@ pub use crate::finalize::{FinalizeOutput, RefWatermark, Scope};
 
 pub use failing::{FailingStore, StoreMethod};
 pub use memory::MemoryStore;
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{SqliteOptions, SqliteStore, StoredFinding};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

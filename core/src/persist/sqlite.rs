@@ -113,6 +113,29 @@ impl Default for SqliteOptions {
     }
 }
 
+/// One row of the `findings` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub repo_id: String,
+    /// Hex of the rules hash the finding was recorded under.
+    pub rules_hash: String,
+    pub rule_id: String,
+    /// Hex commit id, when the blob was reached from a commit.
+    pub commit: Option<String>,
+    pub path: Option<Vec<u8>>,
+    pub line: u64,
+    pub column: u64,
+    pub start: u64,
+    pub end: u64,
+    /// Hex blob id.
+    pub blob: String,
+    pub fingerprint: String,
+    /// Unix seconds of the commit that first recorded it.
+    pub first_seen: i64,
+    /// Only when the scan kept secrets.
+    pub secret: Option<String>,
+}
+
 pub struct SqliteStore {
     // rusqlite connections are Send but not Sync; one connection serializes this process's
     // calls, other processes (and other `SqliteStore`s) coordinate through SQLite's locks.
@@ -176,6 +199,47 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             path,
         })
+    }
+
+    /// Every stored finding (of one repository when `repo_id` is given), ordered by repository,
+    /// rule, path, line and blob: what `scangit findings` lists.
+    pub fn stored_findings(&self, repo_id: Option<&str>) -> Result<Vec<StoredFinding>, StoreError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT repo_id, rules_hash, rule_id, commit_id, path, line, column, start_offset,
+                        end_offset, blob_id, fingerprint, first_seen, secret
+                 FROM findings WHERE ?1 IS NULL OR repo_id = ?1
+                 ORDER BY repo_id, rule_id, path, line, blob_id, start_offset",
+            )
+            .map_err(sql("prepare findings listing"))?;
+        let rows = stmt
+            .query_map([repo_id], |r| {
+                let path: Option<rusqlite::types::Value> = r.get(4)?;
+                let path = match path {
+                    Some(rusqlite::types::Value::Text(t)) => Some(t.into_bytes()),
+                    Some(rusqlite::types::Value::Blob(b)) => Some(b),
+                    _ => None,
+                };
+                Ok(StoredFinding {
+                    repo_id: r.get(0)?,
+                    rules_hash: r.get(1)?,
+                    rule_id: r.get(2)?,
+                    commit: r.get(3)?,
+                    path,
+                    line: r.get::<_, i64>(5)? as u64,
+                    column: r.get::<_, i64>(6)? as u64,
+                    start: r.get::<_, i64>(7)? as u64,
+                    end: r.get::<_, i64>(8)? as u64,
+                    blob: r.get(9)?,
+                    fingerprint: r.get(10)?,
+                    first_seen: r.get(11)?,
+                    secret: r.get(12)?,
+                })
+            })
+            .map_err(sql("list findings"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sql("read a finding row"))
     }
 
     pub fn path(&self) -> &Path {
