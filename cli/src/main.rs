@@ -186,6 +186,32 @@ fn build_engine(rules: Option<&PathBuf>) -> Result<Engine, CliError> {
     Ok(Engine::new(&set).map_err(ScanError::from)?)
 }
 
+/// The report's destination (a file, or stdout) and how to render it: colour only for text on a
+/// terminal, and never under `NO_COLOR`.
+fn open_output(
+    output: Option<&PathBuf>,
+    format: Format,
+    reveal_secrets: bool,
+) -> Result<(Box<dyn Write + Send>, String, RenderOptions), CliError> {
+    let stdout_tty = output.is_none() && io::stdout().is_terminal();
+    let (writer, target): (Box<dyn Write + Send>, String) = match output {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| CliError::CreateOutput {
+                path: path.clone(),
+                source,
+            })?;
+            (Box::new(BufWriter::new(file)), path.display().to_string())
+        }
+        None => (Box::new(BufWriter::new(io::stdout())), "stdout".to_owned()),
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let render = RenderOptions {
+        reveal_secrets,
+        color: format == Format::Text && stdout_tty && !no_color,
+    };
+    Ok((writer, target, render))
+}
+
 fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
     let engine = build_engine(args.rules.as_ref())?;
     let store = match &args.store {
@@ -218,21 +244,8 @@ fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
 
     let stdout_tty = args.output.is_none() && io::stdout().is_terminal();
     // Opened before scanning so a bad path fails in a second, not after a long scan.
-    let (writer, target): (Box<dyn Write + Send>, String) = match &args.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|source| CliError::CreateOutput {
-                path: path.clone(),
-                source,
-            })?;
-            (Box::new(BufWriter::new(file)), path.display().to_string())
-        }
-        None => (Box::new(BufWriter::new(io::stdout())), "stdout".to_owned()),
-    };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let render = RenderOptions {
-        reveal_secrets: args.reveal_secrets,
-        color: args.format == Format::Text && stdout_tty && !no_color,
-    };
+    let (writer, target, render) =
+        open_output(args.output.as_ref(), args.format, args.reveal_secrets)?;
     // jsonl streaming to the same terminal would interleave with the progress line; the lines
     // themselves show progress then.
     let show_progress = !args.no_progress
@@ -323,22 +336,8 @@ fn findings_command(args: FindingsArgs) -> Result<output::Finished, CliError> {
             })
             .unwrap_or_default()
     };
-    let (writer, target): (Box<dyn Write + Send>, String) = match &args.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|source| CliError::CreateOutput {
-                path: path.clone(),
-                source,
-            })?;
-            (Box::new(BufWriter::new(file)), path.display().to_string())
-        }
-        None => (Box::new(BufWriter::new(io::stdout())), "stdout".to_owned()),
-    };
-    let stdout_tty = args.output.is_none() && io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let render = RenderOptions {
-        reveal_secrets: args.reveal_secrets,
-        color: args.format == Format::Text && stdout_tty && !no_color,
-    };
+    let (writer, target, render) =
+        open_output(args.output.as_ref(), args.format, args.reveal_secrets)?;
     let sink = OutputSink::new(args.format, render, writer, target, None);
     let parse = |hex: &str| gix_hash::ObjectId::from_hex(hex.as_bytes()).ok();
     let mut count = 0u64;

@@ -574,6 +574,7 @@ pub(crate) mod testutil {
             }],
             commits: 12,
             blobs_planned: 40,
+            blobs_already_seen: 0,
             blobs_scanned: 38,
             bytes_scanned: 1_234_567,
             findings,
