@@ -379,7 +379,7 @@ fn findings_command(args: FindingsArgs) -> Result<output::Finished, CliError> {
         findings: count,
         timings: Default::default(),
     };
-    Ok(sink.finish(Ok(scangit_core::ScanReport { summary }))?)
+    sink.finish(Ok(scangit_core::ScanReport { summary }))
 }
 
 /// Replaces Rust's default panic output (message, backtrace or backtrace hint) with one clear

@@ -22,6 +22,7 @@ pub mod content;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod extract;
 pub mod finalize;
 pub mod fingerprint;
 pub mod odb;

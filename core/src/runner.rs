@@ -396,6 +396,12 @@ pub fn scan(
     timings.plan = t.elapsed();
     state.check()?;
 
+    // Optionally add every other blob, before the store filter so that already-seen
+    // unreachable blobs are left out too and reachable ones are never re-added without context.
+    if options.all_objects {
+        add_unreachable_blobs(&odb, &tables, &mut plan);
+    }
+
     // Blobs an earlier scan under the same rules already scanned are left out.
     let mut already_seen = 0u64;
     if let Some(st) = store {
@@ -418,8 +424,8 @@ pub fn scan(
         plan.blobs.retain(|_| it.next().unwrap_or(true));
     }
 
-    // 5. Locate planned blobs; optionally add every other blob.
-    let placement = place(&odb, tables, &mut plan, options.all_objects)?;
+    // 5. Locate planned blobs.
+    let placement = place(&odb, tables, &plan);
     for &i in &placement.missing {
         let b = &plan.blobs[i as usize];
         state.skip_blob(SkipReason::Missing, b.id, || {
@@ -544,12 +550,44 @@ fn build_tables(
         .collect())
 }
 
-fn place(
-    odb: &Odb,
-    tables: Vec<PackTable>,
-    plan: &mut Plan,
-    all_objects: bool,
-) -> Result<Placement, ScanError> {
+/// Append every blob of every pack and every loose blob that the plan does not hold yet, with no
+/// commit (`all_objects`).
+fn add_unreachable_blobs(odb: &Odb, tables: &[PackTable], plan: &mut Plan) {
+    let planned: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
+    let mut extra: Vec<ObjectId> = Vec::new();
+    for (pack, table) in odb.packs.iter().zip(tables) {
+        for e in 0..table.len() as u32 {
+            let id = table.id(pack, e);
+            if table.kind[e as usize] == 3 && !planned.contains(id) {
+                extra.push(id.to_owned());
+            }
+        }
+    }
+    let mut rs = ReadScratch::new(16 << 20, 64 << 10);
+    let mut buf = Vec::new();
+    for i in 0..odb.loose.len() as u32 {
+        let id = odb.loose.id(i).to_owned();
+        // Only the kind matters; objects above the small limit are read as TooLarge but
+        // still reveal nothing about kind, so read fully when small and sniff otherwise.
+        let kind = match odb.loose.read(i, &mut rs.z, &mut buf, u64::MAX) {
+            Ok(k) => k,
+            Err(_) => continue,
+        };
+        if kind == Kind::Blob && !planned.contains(&id) {
+            extra.push(id);
+        }
+    }
+    extra.sort_unstable();
+    extra.dedup();
+    plan.blobs
+        .extend(extra.into_iter().map(|id| plan::PlannedBlob {
+            id,
+            commit: NO_COMMIT,
+            path: Box::default(),
+        }));
+}
+
+fn place(odb: &Odb, tables: Vec<PackTable>, plan: &Plan) -> Placement {
     let mut per_pack: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
     let mut loose = Vec::new();
     let mut missing = Vec::new();
@@ -563,51 +601,6 @@ fn place(
         }
     }
     let mut tables: Vec<Option<PackTable>> = tables.into_iter().map(Some).collect();
-    if all_objects {
-        // Every blob of every pack and every loose blob, not only the reachable ones.
-        let planned: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
-        let mut extra: Vec<ObjectId> = Vec::new();
-        for (pack, table) in odb.packs.iter().zip(&tables) {
-            let table = table.as_ref().expect("tables are taken below");
-            for e in 0..table.len() as u32 {
-                let id = table.id(pack, e);
-                if table.kind[e as usize] == 3 && !planned.contains(id) {
-                    extra.push(id.to_owned());
-                }
-            }
-        }
-        let mut rs = ReadScratch::new(16 << 20, 64 << 10);
-        let mut buf = Vec::new();
-        for i in 0..odb.loose.len() as u32 {
-            let id = odb.loose.id(i).to_owned();
-            // Only the kind matters; objects above the small limit are read as TooLarge but
-            // still reveal nothing about kind, so read fully when small and sniff otherwise.
-            let kind = match odb.loose.read(i, &mut rs.z, &mut buf, u64::MAX) {
-                Ok(k) => k,
-                Err(_) => continue,
-            };
-            if kind == Kind::Blob && !planned.contains(&id) {
-                extra.push(id);
-            }
-        }
-        extra.sort_unstable();
-        extra.dedup();
-        for id in extra {
-            let i = plan.blobs.len() as u32;
-            plan.blobs.push(plan::PlannedBlob {
-                id,
-                commit: NO_COMMIT,
-                path: Box::default(),
-            });
-            match odb.locate(&id) {
-                Some(Location::Packed { pack, offset }) => {
-                    per_pack.entry(pack).or_default().push((offset, i))
-                }
-                Some(Location::Loose { index }) => loose.push((index, i)),
-                None => missing.push(i),
-            }
-        }
-    }
     let mut packs = Vec::new();
     let mut pack_ids: Vec<u32> = per_pack.keys().copied().collect();
     pack_ids.sort_unstable();
@@ -628,11 +621,11 @@ fn place(
         let trav = Traversal::new(&table, entries);
         packs.push((pid, table, plan_of, trav));
     }
-    Ok(Placement {
+    Placement {
         packs,
         loose,
         missing,
-    })
+    }
 }
 
 enum Work {

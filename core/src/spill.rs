@@ -21,6 +21,9 @@ use gix_hash::ObjectId;
 /// One candidate: the blob and its best context so far.
 pub type Candidate = (ObjectId, u32, Box<[u8]>);
 
+/// A candidate in the merge heap, with the index of the run it came from.
+type HeapItem = (ObjectId, u32, Box<[u8]>, usize);
+
 #[derive(Debug, thiserror::Error)]
 #[error("spill file {path}: {source}")]
 pub struct SpillError {
@@ -101,7 +104,7 @@ impl Runs {
             readers.push((BufReader::with_capacity(1 << 20, file), f.clone()));
         }
         // Heap of (candidate, source): source = run index, or usize::MAX for `extra`.
-        let mut heap: BinaryHeap<Reverse<(ObjectId, u32, Box<[u8]>, usize)>> = BinaryHeap::new();
+        let mut heap: BinaryHeap<Reverse<HeapItem>> = BinaryHeap::new();
         let mut extra = extra.into_iter();
         if let Some((id, c, p)) = extra.next() {
             heap.push(Reverse((id, c, p, usize::MAX)));

@@ -86,11 +86,15 @@ fn invalid_toml_and_wrong_types_are_errors_with_lines() {
 
 #[test]
 fn unknown_fields_produce_warnings_naming_them() {
-    let text = "foo = 1\n[extend]\nuseDefault = true\n[[rules]]\nid = 'a'\nregex = 'abc'\nsmartFilter = true\n[[rules.allowlists]]\nregexes = ['x']\nbogus = 2\n";
+    let text = "foo = 1\n[extend]\nuseDefault = true\nweird = 1\n[[rules]]\nid = 'a'\nregex = 'abc'\nsmartFilter = true\n[[rules.allowlists]]\nregexes = ['x']\nbogus = 2\n";
     let (_, warnings) = RuleSet::from_toml_str(text, "w.toml").unwrap();
     let all: Vec<String> = warnings.iter().map(|w| w.message.clone()).collect();
     assert!(all.iter().any(|m| m.contains("`foo`")), "{all:?}");
-    assert!(all.iter().any(|m| m.contains("extend")), "{all:?}");
+    assert!(
+        all.iter()
+            .any(|m| m.contains("`[extend]`") && m.contains("`weird`")),
+        "{all:?}"
+    );
     assert!(all.iter().any(|m| m.contains("`smartFilter`")), "{all:?}");
     assert!(
         warnings

@@ -163,7 +163,6 @@ fn rescan_after_new_commit_reports_only_its_secret_and_scans_only_its_blob() {
     let mut f = Fixture::new("newcommit");
     let mem = memory();
     scan_ok(f.path(), opts(StoreRef(mem.clone())));
-    let blobs_before = f.reachable_blobs().len() as u64;
 
     let (secret, commit) = f.add_secret("deploy/key.env");
     let again = scan_ok(f.path(), opts(StoreRef(mem.clone())));
@@ -176,8 +175,8 @@ fn rescan_after_new_commit_reports_only_its_secret_and_scans_only_its_blob() {
     assert_eq!(s.commits, 1, "only the new commit is walked");
     assert_eq!(s.blobs_scanned, 1, "only the new blob is scanned");
     assert_eq!(
-        s.blobs_already_seen, blobs_before,
-        "every other blob of its tree was seen"
+        s.blobs_planned, 1,
+        "unchanged entries of the parent tree are not planned"
     );
     assert_eq!(again.commits.len(), 1);
     assert_eq!(again.commits[0].commit.to_string(), commit);
@@ -332,6 +331,7 @@ fn force_push_to_a_new_commit_of_seen_blobs_reports_nothing() {
     let f = Fixture::new("seenpush");
     let mem = memory();
     scan_ok(f.path(), opts(StoreRef(mem.clone())));
+    let ancestor = f.repo.rev("HEAD~2");
     // A new commit (new id, not a descendant of the watermark) whose tree holds only seen blobs.
     let tree = f.repo.rev("HEAD^{tree}");
     let commit = f
@@ -344,11 +344,13 @@ fn force_push_to_a_new_commit_of_seen_blobs_reports_nothing() {
     assert_eq!(again.summary().blobs_scanned, 0);
     assert_eq!(again.summary().outcome, Outcome::Complete);
 
-    // Moving the ref back to an ancestor of a watermark: nothing to walk.
-    f.repo.git(&["update-ref", "refs/heads/main", "HEAD~2"]);
+    // Moving the ref back to the old history: the watermark moved to the squashed commit, so
+    // the one old commit not reachable from it is walked again, but its blobs were all seen.
+    f.repo.git(&["update-ref", "refs/heads/main", &ancestor]);
     let third = scan_ok(f.path(), opts(StoreRef(mem.clone())));
     assert!(third.findings.is_empty());
-    assert_eq!(third.summary().commits, 0);
+    assert_eq!(third.summary().commits, 1);
+    assert_eq!(third.summary().blobs_scanned, 0);
 }
 
 #[test]
@@ -649,10 +651,11 @@ fn busy_repo(tmp: &TempDir) -> GitRepo {
 
 #[test]
 fn finalize_batches_are_identical_for_1_2_and_8_threads() {
-    let tmp = TempDir::new("threads");
-    let repo = busy_repo(&tmp);
-    let mut runs: Vec<(usize, Vec<FinalizeOutput>)> = Vec::new();
+    let mut runs: Vec<(usize, String, Vec<FinalizeOutput>)> = Vec::new();
     for threads in [1, 2, 8] {
+        // A fresh repository per run: same content, same clock, hence the same commit ids.
+        let tmp = TempDir::new("threads");
+        let repo = busy_repo(&tmp);
         let rec = Arc::new(Recording::default());
         let o = ScanOptions {
             threads,
@@ -660,28 +663,22 @@ fn finalize_batches_are_identical_for_1_2_and_8_threads() {
         };
         let first = scan_ok(&repo.dir, o.clone());
         assert!(first.findings.len() >= 40, "{}", first.findings.len());
-        // An incremental batch too: one more commit on a side branch.
-        repo.git(&[
-            "checkout",
-            "-q",
-            "-b",
-            format!("more{threads}").as_str(),
-            "side",
-        ]);
+        // An incremental batch too: one more commit on a new branch.
+        repo.git(&["checkout", "-q", "-b", "more", "side"]);
         let mut rng = Rng::new(7);
         repo.write("more.txt", format!("token={}\n", github_pat(&mut rng)));
-        repo.commit("more");
-        repo.git(&["checkout", "-q", "main"]);
+        let tip = repo.commit("more");
         let second = scan_ok(&repo.dir, o);
         assert_eq!(second.findings.len(), 1);
-        repo.git(&["branch", "-q", "-D", format!("more{threads}").as_str()]);
         let batches = rec.batches.lock().unwrap().clone();
         assert_eq!(batches.len(), 2);
-        runs.push((threads, batches));
+        runs.push((threads, tip, batches));
     }
-    let (_, reference) = &runs[0];
+    let (_, reference_tip, reference) = &runs[0];
     assert!(!reference[0].watermark_ops.is_empty());
-    for (threads, batches) in &runs[1..] {
+    assert!(!reference[1].watermark_ops.is_empty());
+    for (threads, tip, batches) in &runs[1..] {
+        assert_eq!(tip, reference_tip, "the repositories must be identical");
         for (i, (a, b)) in reference.iter().zip(batches).enumerate() {
             assert_eq!(a.outcome, b.outcome, "batch {i}, {threads} threads");
             assert!(
@@ -925,4 +922,112 @@ fn rescan_with_all_objects_scans_nothing_already_seen() {
         .filter(|(_, c)| c.commit.is_some())
         .count();
     assert_eq!(with_commit, f.reachable_blobs().len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overlapping scans, refs to trees, default repo id
+
+/// Delegates to a shared [`MemoryStore`]; runs `hook` once, inside the first `commit`, before
+/// passing the batch on (so another scan can start and finish while this one is finalizing).
+struct Interleaving {
+    inner: Arc<MemoryStore>,
+    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl PersistenceStore for Interleaving {
+    fn begin_scan(&self, scope: &Scope) -> Result<u64, StoreError> {
+        self.inner.begin_scan(scope)
+    }
+    fn load_watermarks(&self, scope: &Scope) -> Result<Vec<RefWatermark>, StoreError> {
+        self.inner.load_watermarks(scope)
+    }
+    fn seen_blobs(&self, scope: &Scope, ids: &[ObjectId]) -> Result<Vec<bool>, StoreError> {
+        self.inner.seen_blobs(scope, ids)
+    }
+    fn commit(&self, scope: &Scope, output: &FinalizeOutput) -> Result<(), StoreError> {
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        self.inner.commit(scope, output)
+    }
+}
+
+#[test]
+fn older_scan_finishing_last_does_not_move_the_watermark_back() {
+    let mut f = Fixture::new("overlap");
+    let mem = memory();
+    let late_secret = github_pat(&mut f.rng);
+    let path = f.path().to_owned();
+    let newer_tip = Arc::new(Mutex::new(String::new()));
+    let hook = {
+        let (mem, newer_tip) = (mem.clone(), newer_tip.clone());
+        let late_secret = late_secret.clone();
+        move || {
+            let repo = GitRepo::at(&path);
+            repo.write("late.env", format!("TOKEN={late_secret}\n"));
+            *newer_tip.lock().unwrap() = repo.commit("late");
+            let newer = scan_ok(&path, opts(StoreRef(mem.clone())));
+            assert!(newer.secrets().contains(&late_secret));
+        }
+    };
+    let older = Interleaving {
+        inner: mem.clone(),
+        hook: Mutex::new(Some(Box::new(hook))),
+    };
+    let old_tip = f.repo.rev("HEAD");
+    let first = scan_ok(f.path(), opts(StoreRef::new(older)));
+    assert_eq!(first.findings.len(), 3);
+    let newer_tip = newer_tip.lock().unwrap().clone();
+    assert_ne!(newer_tip, old_tip);
+    let wm = watermark_of(&*mem, "refs/heads/main").unwrap();
+    assert_eq!(
+        wm.tip.to_string(),
+        newer_tip,
+        "the newer scan's watermark must win"
+    );
+    assert_eq!(wm.scan_seq, 2);
+    let next = scan_ok(f.path(), opts(StoreRef(mem.clone())));
+    assert!(next.findings.is_empty());
+    assert_eq!(next.summary().commits, 0);
+}
+
+#[test]
+fn tag_on_a_tree_is_rescanned_only_when_unseen() {
+    let f = Fixture::new("treetag");
+    let mut rng = Rng::new(23);
+    let secret = stripe_key(&mut rng);
+    let file = f._tmp.path().join("stripe.txt");
+    std::fs::write(&file, format!("STRIPE_KEY={secret}\n")).unwrap();
+    let blob = f.repo.git(&["hash-object", "-w", file.to_str().unwrap()]);
+    let listing = f._tmp.path().join("tree-listing");
+    std::fs::write(&listing, format!("100644 blob {blob}\tstripe.txt\n")).unwrap();
+    let tree = mktree(&f.repo, &listing);
+    f.repo.git(&["tag", "treetag", &tree]);
+    let mem = memory();
+    let first = scan_ok(f.path(), opts(StoreRef(mem.clone())));
+    let tagged = first.with_secret(&secret);
+    assert_eq!(tagged.len(), 1);
+    assert_eq!(tagged[0].commit, None);
+    assert_eq!(first.summary().outcome, Outcome::Complete);
+    let again = scan_ok(f.path(), opts(StoreRef(mem.clone())));
+    assert!(again.findings.is_empty(), "{:?}", again.findings);
+    assert_eq!(again.summary().blobs_scanned, 0);
+}
+
+#[test]
+fn default_repo_id_is_the_same_for_the_work_tree_and_its_git_dir() {
+    let f = Fixture::new("defaultid");
+    let mem = memory();
+    let no_id = |mem: &Arc<MemoryStore>| ScanOptions {
+        repo_id: None,
+        ..opts(StoreRef(mem.clone()))
+    };
+    let first = scan_ok(f.path(), no_id(&mem));
+    assert_eq!(first.findings.len(), 3);
+    let again = scan_ok(&f.path().join(".git"), no_id(&mem));
+    assert!(again.findings.is_empty());
+    assert_eq!(again.summary().commits, 0);
+    // Nothing was written under the fixed id the other tests use.
+    assert!(mem.findings(&scope()).is_empty());
 }

@@ -12,7 +12,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::base64;
-use crate::rules::{AllowCondition, Allowlist, Checksum, RegexTarget, RuleSet, RulesError, Shape};
+use crate::rules::{
+    AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, RuleSet, RulesError, Shape,
+};
 
 /// Search margin beyond `L_r` on each side of a keyword: gives look-around assertions (`\b`, `$`)
 /// real bytes to look at, so results do not depend on where a window was cut.
@@ -24,7 +26,7 @@ pub(super) const LINE_CTX: usize = 512;
 /// Matches longer than the cap are not found (or are found truncated to it).
 pub(super) const DEFAULT_MAX_LEN: usize = 4096;
 /// Bumped whenever matching semantics change, so the rules hash (and persisted results) change.
-const ENGINE_VERSION: &str = "scangit-engine-1";
+const ENGINE_VERSION: &str = "scangit-engine-2";
 
 pub(super) struct Allow {
     pub condition: AllowCondition,
@@ -43,6 +45,7 @@ pub(super) struct CompiledRule {
     pub entropy: Option<f64>,
     pub confidence: f32,
     pub checksum: Option<Checksum>,
+    pub checksum_failure: ChecksumFailure,
     pub shape: Option<Shape>,
     pub allow: Vec<Allow>,
     /// Tagged `generic`: yields to any specific rule whose match overlaps it.
@@ -231,7 +234,7 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         put(&mut hasher, &(max_len as u64).to_le_bytes());
         put(
             &mut hasher,
-            format!("{:?}/{:?}", r.checksum, r.shape).as_bytes(),
+            format!("{:?}/{:?}/{:?}", r.checksum, r.checksum_failure, r.shape).as_bytes(),
         );
         let mut sorted_kw = keywords.clone();
         sorted_kw.sort();
@@ -263,6 +266,7 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
             entropy: r.entropy,
             confidence: r.confidence.unwrap_or(0.5),
             checksum: r.checksum,
+            checksum_failure: r.checksum_failure,
             shape: r.shape,
             allow,
             generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use super::compile::{Allow, CompiledRule, LINE_CTX};
-use crate::rules::{AllowCondition, Checksum, RegexTarget, Shape};
+use crate::rules::{AllowCondition, Checksum, ChecksumFailure, RegexTarget, Shape};
 
 /// Below this a secret is too repetitive to be one, whatever the rule says.
 const ENTROPY_FLOOR: f64 = 2.0;
@@ -225,6 +225,8 @@ pub(super) fn judge(
         // A valid checksum means a real token format, not a look-alike: near-certain.
         confidence = if github_checksum_ok(s) {
             confidence.max(0.99)
+        } else if rule.checksum_failure == ChecksumFailure::Reject {
+            return None;
         } else {
             confidence.min(0.35)
         };

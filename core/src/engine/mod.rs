@@ -1,5 +1,6 @@
 //! The detection engine: compiled rules, a keyword prefilter, regex confirmation around each
-//! keyword hit, and recursive base64 decoding.
+//! keyword hit, and recursive base64 and percent decoding (up to `MAX_DEPTH` levels, in any
+//! order; findings in decoded text are reported at the encoded run, with `decoded_from`).
 //!
 //! Chunk invariance is the contract everything else relies on. Every decision about a match is a
 //! function of the bytes within a bounded distance of its *anchor* (the full-match start, or the
@@ -11,7 +12,11 @@
 //! - slow rules (no keyword, no literal prefix) report the leftmost-first match anchored at `x`
 //!   (searched over `hay[x - MARGIN .. x + L_r + MARGIN]`) when there is none anchored at `x - 1`;
 //! - filters read the match's line, at most `LINE_CTX` bytes either side;
-//! - base64 runs are maximal byte-class runs, decoded and scanned whole.
+//! - base64 and percent-encoded runs are maximal byte-class runs (at most `MAX_RUN` bytes),
+//!   decoded and scanned whole; a percent-decoded finding is dropped when the same rule already
+//!   matches the raw run (checked by scanning the run itself, so it is chunk-invariant);
+//! - generic rules yield to overlapping specific matches and to an earlier generic rule with the
+//!   same secret span (checked on matches anchored within `L` of theirs).
 //!
 //! Hence `scan(window, owned)` equals the whole-blob scan restricted to anchors in `owned` when the
 //! window shows `context_bytes()` bytes on each side of `owned` (or reaches the blob's ends).
@@ -20,6 +25,7 @@
 mod base64;
 mod compile;
 mod filters;
+mod percent;
 
 use std::ops::Range;
 
@@ -165,7 +171,8 @@ impl Engine {
     }
 
     /// A generic rule (password assignment, ...) reports nothing where a specific rule matched
-    /// an overlapping span: one location, one finding, under the most precise rule. The
+    /// an overlapping span, or where an earlier generic rule matched the same secret span: one
+    /// location, one finding, under the most precise rule. The
     /// specific match may be anchored up to `L` outside the owned range (the context `C`
     /// accounts for it), so the check looks there too and does not depend on window cuts.
     fn drop_generic_overlaps(
@@ -181,12 +188,18 @@ impl Engine {
         let mut around = std::mem::take(&mut scratch.around);
         around.clear();
         self.scan_level(hay, wide, &mut scratch.levels, &mut around);
-        around.retain(|m| !self.c.rules[m.rule as usize].generic);
+        let generic = |r: u32| self.c.rules[r as usize].generic;
         let mut i = first;
         while i < out.len() {
             let m = &out[i];
-            let covered = self.c.rules[m.rule as usize].generic
-                && around.iter().any(|o| o.start < m.end && m.start < o.end);
+            let covered = generic(m.rule)
+                && around.iter().any(|o| {
+                    if generic(o.rule) {
+                        o.rule < m.rule && o.start == m.start && o.end == m.end
+                    } else {
+                        o.start < m.end && m.start < o.end
+                    }
+                });
             if covered {
                 out.remove(i);
             } else {
@@ -214,10 +227,23 @@ impl Engine {
             return;
         }
         lvl.runs.clear();
-        base64::find_runs(hay, owned, &mut lvl.runs);
+        base64::find_runs(hay, owned.clone(), &mut lvl.runs);
+        let b64_runs = lvl.runs.len();
+        percent::find_runs(hay, owned, &mut lvl.runs);
         for i in 0..lvl.runs.len() {
             let run = lvl.runs[i].clone();
-            if !base64::decode(&hay[run.clone()], &mut lvl.decoded) {
+            let (kind, ok) = if i < b64_runs {
+                (
+                    "base64",
+                    base64::decode(&hay[run.clone()], &mut lvl.decoded),
+                )
+            } else {
+                (
+                    "percent",
+                    percent::decode(&hay[run.clone()], &mut lvl.decoded),
+                )
+            };
+            if !ok {
                 continue;
             }
             lvl.found.clear();
@@ -225,9 +251,14 @@ impl Engine {
             if lvl.found.is_empty() || filters::line_allowed(hay, run.clone()) {
                 continue;
             }
+            if kind == "percent" {
+                // Percent-decoding leaves most bytes as they were: a rule that already matches
+                // the raw run reports there, once, not again from the decoded text.
+                self.drop_found_raw(hay, run.clone(), &mut deeper[0], &mut lvl.found);
+            }
             for m in lvl.found.drain(..) {
                 let mut decoded_from = Vec::with_capacity(1 + m.decoded_from.len());
-                decoded_from.push("base64");
+                decoded_from.push(kind);
                 decoded_from.extend(m.decoded_from);
                 out.push(Match {
                     rule: m.rule,
@@ -239,6 +270,25 @@ impl Engine {
                 });
             }
         }
+    }
+
+    /// Removes from `found` the matches of rules that also match the raw bytes of `run`
+    /// (anchored inside it). Reads only `run` and its matches' context, so it is chunk-invariant.
+    fn drop_found_raw(
+        &self,
+        hay: &[u8],
+        run: Range<usize>,
+        tmp: &mut Level,
+        found: &mut Vec<Match>,
+    ) {
+        let mut raw = std::mem::take(&mut tmp.found);
+        raw.clear();
+        self.keyword_pass(hay, &run, tmp, &mut raw);
+        for &r in &self.c.slow_rules {
+            self.slow_pass(r, hay, &run, &mut tmp.locs, &mut raw);
+        }
+        found.retain(|m| !raw.iter().any(|o| o.rule == m.rule));
+        tmp.found = raw;
     }
 
     /// Keyword hits whose keyword could lie inside a match anchored in `owned`, then confirmation.

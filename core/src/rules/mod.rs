@@ -123,8 +123,19 @@ impl Allowlist {
 /// Extra validation of a secret's own structure (our extension, key `checksum`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checksum {
-    /// GitHub tokens: `<prefix>_` + 30 base62 chars + base62 CRC32 of those 30 (6 chars).
+    /// GitHub tokens (and npm tokens, which use the same scheme): `<prefix>_` + 30 base62
+    /// chars + base62 CRC32 of those 30 (6 chars).
     GithubCrc32,
+}
+
+/// What a failing checksum does to a match (our extension, key `checksum_failure`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ChecksumFailure {
+    /// Report with lowered confidence (a look-alike or a hand-made test value).
+    #[default]
+    Lower,
+    /// Do not report.
+    Reject,
 }
 
 /// Extra shape requirements on the secret (our extension, key `shape`).
@@ -155,6 +166,7 @@ pub struct Rule {
     /// Cap on the match length for regexes without a bounded maximum length.
     pub max_len: Option<usize>,
     pub checksum: Option<Checksum>,
+    pub checksum_failure: ChecksumFailure,
     pub shape: Option<Shape>,
     /// 1-based line of the rule's table in its origin.
     pub line: usize,
@@ -169,7 +181,8 @@ pub struct RuleSet {
     allowlists: Vec<Allowlist>,
 }
 
-const BUILTIN: &str = include_str!("../../rules/builtin.toml");
+/// The built-in rules file (embedded at build time).
+pub const BUILTIN: &str = include_str!("../../rules/builtin.toml");
 
 impl RuleSet {
     /// The built-in rules. A test proves the file parses and every example behaves, so the
@@ -192,13 +205,10 @@ impl RuleSet {
         parse::parse(text, origin)
     }
 
+    /// Parses the file at `path`. An `[extend] path` in it is resolved against the file's
+    /// directory first, then the current directory (gitleaks resolves it against the latter).
     pub fn from_path(path: &Path) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
-            origin: origin.clone(),
-            source,
-        })?;
-        Self::from_toml_str(&text, &origin)
+        parse::parse_file(path, 0)
     }
 
     /// Where the rules came from (a path or "builtin.toml").

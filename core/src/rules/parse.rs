@@ -5,14 +5,99 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{
-    AllowCondition, Allowlist, Checksum, RegexTarget, Rule, RuleSet, RulesError, RulesWarning,
-    Shape,
+    AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, Rule, RuleSet, RulesError,
+    RulesWarning, Shape,
 };
+
+/// Go's RE2 (gitleaks) reads a `{` that does not start a repetition (`{n}`, `{n,}`, `{n,m}`)
+/// as a literal; Rust's regex rejects it. Such braces are escaped. Go's `\w`, `\d`, `\s` (and
+/// negations) are ASCII classes; they are spelled out as such. Everything else is kept.
+fn go_compat(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut i = 0;
+    let mut class = 0usize; // nesting depth of `[...]`
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' {
+            // Go's Perl classes are ASCII-only (Rust's are Unicode, and much larger compiled).
+            let ascii = match (b.get(i + 1), class > 0) {
+                (Some(b'w'), false) => Some("[0-9A-Za-z_]"),
+                (Some(b'W'), false) => Some("[^0-9A-Za-z_]"),
+                (Some(b'd'), false) => Some("[0-9]"),
+                (Some(b'D'), false) => Some("[^0-9]"),
+                (Some(b's'), false) => Some("[\\t\\n\\f\\r ]"),
+                (Some(b'S'), false) => Some("[^\\t\\n\\f\\r ]"),
+                (Some(b'w'), true) => Some("0-9A-Za-z_"),
+                (Some(b'd'), true) => Some("0-9"),
+                (Some(b's'), true) => Some("\\t\\n\\f\\r "),
+                _ => None,
+            };
+            if let Some(a) = ascii {
+                out.push_str(a);
+                i += 2;
+                continue;
+            }
+            let n = pattern[i + 1..].chars().next().map_or(0, char::len_utf8);
+            out.push_str(&pattern[i..i + 1 + n]);
+            i += 1 + n;
+            continue;
+        }
+        if c == b'[' {
+            class += 1;
+            out.push('[');
+            i += 1;
+            // A `]` right after `[` or `[^` is a literal member.
+            if b.get(i) == Some(&b'^') {
+                out.push('^');
+                i += 1;
+            }
+            if b.get(i) == Some(&b']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        if c == b']' && class > 0 {
+            class -= 1;
+        } else if c == b'{' && class == 0 {
+            let rest = &b[i + 1..];
+            let digits = rest.iter().take_while(|d| d.is_ascii_digit()).count();
+            let mut j = digits;
+            if digits > 0 && rest.get(j) == Some(&b',') {
+                j += 1;
+                j += rest[j..].iter().take_while(|d| d.is_ascii_digit()).count();
+            }
+            if digits == 0 || rest.get(j) != Some(&b'}') {
+                out.push_str("\\{");
+                i += 1;
+                continue;
+            }
+        }
+        let n = pattern[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&pattern[i..i + n]);
+        i += n;
+    }
+    out
+}
+
+/// gitleaks' limit on `[extend]` chains (a config, its base, the base's base).
+const MAX_EXTEND_DEPTH: usize = 2;
+
+/// `[extend]`: what this file builds on.
+#[derive(Default)]
+struct Extend {
+    use_default: bool,
+    path: Option<String>,
+    disabled: Vec<String>,
+    line: usize,
+}
 
 /// Upper bound on a rule's `max_len`: keeps the engine's context (and so chunk overlap) modest.
 pub(crate) const MAX_LEN_LIMIT: usize = 16 * 1024;
@@ -65,13 +150,14 @@ impl Ctx<'_> {
         span: Range<usize>,
         rule: Option<&str>,
         field: &str,
-    ) -> Result<(), RulesError> {
+    ) -> Result<String, RulesError> {
+        let pattern = go_compat(pattern);
         // The same parser settings as `regex::bytes` (which is what the engine compiles with).
         regex_syntax::ParserBuilder::new()
             .utf8(false)
             .build()
-            .parse(pattern)
-            .map(|_| ())
+            .parse(&pattern)
+            .map(|_| pattern.clone())
             .map_err(|e| RulesError::BadRegex {
                 origin: self.origin.to_owned(),
                 line: self.line(span),
@@ -182,6 +268,27 @@ impl Ctx<'_> {
 }
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
+    parse_inner(text, origin, None, 0)
+}
+
+pub(super) fn parse_file(
+    path: &Path,
+    depth: usize,
+) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+        origin: origin.clone(),
+        source,
+    })?;
+    parse_inner(&text, &origin, path.parent(), depth)
+}
+
+fn parse_inner(
+    text: &str,
+    origin: &str,
+    dir: Option<&Path>,
+    depth: usize,
+) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
     let mut cx = Ctx {
         origin,
         text,
@@ -198,13 +305,20 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<(RuleSet, Vec<RulesWarni
         origin: origin.to_owned(),
         ..RuleSet::default()
     };
+    let mut extend: Option<Extend> = None;
+    // Rules with `skipReport = true` only feed composite rules, which we do not support.
+    let mut skipped: Vec<String> = Vec::new();
     for (key, value) in root.iter() {
         let k: &str = key.get_ref();
         match k {
             "title" => set.title = Some(cx.string(value, None, k)?),
             "rules" => {
                 for (t, span) in cx.tables(value, None, k)? {
-                    set.rules.push(parse_rule(&mut cx, t, span)?);
+                    let (rule, skip) = parse_rule(&mut cx, t, span)?;
+                    if skip {
+                        skipped.push(rule.id.clone());
+                    }
+                    set.rules.push(rule);
                 }
             }
             "allowlist" | "allowlists" => {
@@ -213,11 +327,17 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<(RuleSet, Vec<RulesWarni
                     set.allowlists.push(al);
                 }
             }
-            "extend" => cx.warn(
+            "extend" => {
+                let t = cx.table(value, None, k)?;
+                extend = Some(parse_extend(&mut cx, t, key.span())?);
+            }
+            other => cx.warn(
                 None,
-                format!("line {}: `[extend]` is not supported: rules are used as written, without gitleaks' defaults", cx.line(key.span())),
+                format!(
+                    "line {}: unknown top-level key `{other}` ignored",
+                    cx.line(key.span())
+                ),
             ),
-            other => cx.warn(None, format!("line {}: unknown top-level key `{other}` ignored", cx.line(key.span()))),
         }
     }
 
@@ -234,9 +354,33 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<(RuleSet, Vec<RulesWarni
         }
         seen.insert(&r.id, r.line);
     }
+
+    if let Some(ext) = extend {
+        apply_extend(&mut cx, &mut set, ext, dir, depth)?;
+        // A rule that extends nothing and has neither regex nor path has no effect.
+        set.rules.retain(|r| {
+            let keep = r.regex.is_some() || r.path.is_some();
+            if !keep {
+                cx.warnings.push(RulesWarning {
+                    rule_id: Some(r.id.clone()),
+                    message:
+                        "rule has neither `regex` nor `path` and extends no base rule: ignored"
+                            .into(),
+                });
+            }
+            keep
+        });
+    }
+    for r in &set.rules {
+        finish_rule(&mut cx, r)?;
+    }
+    if !skipped.is_empty() {
+        set.rules.retain(|r| !skipped.contains(&r.id));
+    }
+    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
     for al in &set.allowlists {
         for t in &al.target_rules {
-            if !seen.contains_key(t.as_str()) {
+            if !ids.contains(&t.as_str()) && !skipped.contains(t) {
                 cx.warn(
                     None,
                     format!("global allowlist targets unknown rule id {t:?}"),
@@ -247,7 +391,199 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<(RuleSet, Vec<RulesWarni
     Ok((set, cx.warnings))
 }
 
-fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rule, RulesError> {
+fn parse_extend(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Extend, RulesError> {
+    let mut ext = Extend {
+        line: cx.line(span),
+        ..Extend::default()
+    };
+    for (key, v) in t.iter() {
+        let k: &str = key.get_ref();
+        match k {
+            "useDefault" => match v.get_ref() {
+                DeValue::Boolean(b) => ext.use_default = *b,
+                other => {
+                    return Err(cx.bad(
+                        v.span(),
+                        None,
+                        "extend.useDefault",
+                        format!("expected a boolean, found {}", other.type_str()),
+                    ));
+                }
+            },
+            "path" => ext.path = Some(cx.string(v, None, "extend.path")?),
+            "disabledRules" => ext.disabled = cx.strings(v, None, "extend.disabledRules")?,
+            other => cx.warn(
+                None,
+                format!(
+                    "line {}: unsupported `[extend]` key `{other}` ignored",
+                    cx.line(key.span())
+                ),
+            ),
+        }
+    }
+    Ok(ext)
+}
+
+/// gitleaks' `[extend]`: the base's rules are added (minus `disabledRules`); a rule of this file
+/// with a base rule's id is merged into it (non-empty fields override, tags, keywords and
+/// allowlists are appended); global allowlists are appended.
+fn apply_extend(
+    cx: &mut Ctx<'_>,
+    set: &mut RuleSet,
+    ext: Extend,
+    dir: Option<&Path>,
+    depth: usize,
+) -> Result<(), RulesError> {
+    let bad = |cx: &Ctx<'_>, msg: String| RulesError::BadField {
+        origin: cx.origin.to_owned(),
+        line: ext.line,
+        rule: None,
+        field: "extend".into(),
+        message: msg,
+    };
+    if ext.use_default && ext.path.is_some() {
+        return Err(bad(cx, "`useDefault` and `path` cannot both be set".into()));
+    }
+    if !ext.use_default && ext.path.is_none() {
+        if !ext.disabled.is_empty() {
+            cx.warn(
+                None,
+                "`[extend]` without `useDefault` or `path`: `disabledRules` has no effect".into(),
+            );
+        }
+        return Ok(());
+    }
+    if depth >= MAX_EXTEND_DEPTH {
+        cx.warn(
+            None,
+            format!("`[extend]` nested deeper than {MAX_EXTEND_DEPTH} levels is ignored (as gitleaks does)"),
+        );
+        return Ok(());
+    }
+    let (base, warnings) = match &ext.path {
+        None => parse_inner(super::BUILTIN, "builtin.toml", None, depth + 1)?,
+        Some(p) => {
+            let p = Path::new(p);
+            let candidates: Vec<PathBuf> = match dir {
+                Some(d) if p.is_relative() => vec![d.join(p), p.to_path_buf()],
+                _ => vec![p.to_path_buf()],
+            };
+            let found = candidates
+                .iter()
+                .find(|c| c.is_file())
+                .unwrap_or(&candidates[0]);
+            parse_file(found, depth + 1)?
+        }
+    };
+    cx.warnings.extend(warnings);
+    for d in &ext.disabled {
+        if base.rule(d).is_none() {
+            cx.warn(
+                Some(d),
+                "`disabledRules` names a rule the extended config does not have".into(),
+            );
+        }
+    }
+    let mine = std::mem::take(&mut set.rules);
+    let mut merged: Vec<Rule> = Vec::with_capacity(base.rules.len() + mine.len());
+    for b in base.rules {
+        if ext.disabled.contains(&b.id) {
+            continue;
+        }
+        merged.push(b);
+    }
+    for r in mine {
+        match merged.iter_mut().find(|b| b.id == r.id) {
+            Some(b) => merge_rule(b, r),
+            None => merged.push(r),
+        }
+    }
+    set.rules = merged;
+    set.allowlists.extend(base.allowlists);
+    if set.title.is_none() {
+        set.title = base.title;
+    }
+    Ok(())
+}
+
+fn merge_rule(base: &mut Rule, over: Rule) {
+    if !over.description.is_empty() {
+        base.description = over.description;
+    }
+    if over.entropy.is_some_and(|e| e != 0.0) {
+        base.entropy = over.entropy;
+    }
+    if over.secret_group.is_some_and(|g| g != 0) {
+        base.secret_group = over.secret_group;
+    }
+    if over.regex.is_some() {
+        base.regex = over.regex;
+    }
+    if over.path.is_some() {
+        base.path = over.path;
+    }
+    base.tags.extend(over.tags);
+    for k in over.keywords {
+        if !base.keywords.contains(&k) {
+            base.keywords.push(k);
+        }
+    }
+    base.allowlists.extend(over.allowlists);
+    base.confidence = over.confidence.or(base.confidence);
+    base.max_len = over.max_len.or(base.max_len);
+    base.checksum = over.checksum.or(base.checksum);
+    base.shape = over.shape.or(base.shape);
+    if !over.examples.is_empty() {
+        base.examples = over.examples;
+    }
+    if !over.negative_examples.is_empty() {
+        base.negative_examples = over.negative_examples;
+    }
+}
+
+/// Checks that need the whole (possibly merged) rule: a regex or a path, a valid secret group.
+fn finish_rule(cx: &mut Ctx<'_>, rule: &Rule) -> Result<(), RulesError> {
+    let rid = Some(rule.id.as_str());
+    if rule.regex.is_none() {
+        if rule.path.is_none() {
+            return Err(RulesError::MissingField {
+                origin: cx.origin.to_owned(),
+                line: rule.line,
+                rule: rule.id.clone(),
+                field: "regex",
+            });
+        }
+        cx.warn(
+            rid,
+            "path-only rule: kept for the runner, the content engine does not apply it".into(),
+        );
+    }
+    if let (Some(g), Some(re)) = (rule.secret_group, rule.regex.as_deref()) {
+        // Validate the group index now so the error names the rule and line.
+        let groups = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(re)
+            .map(|h| h.properties().explicit_captures_len())
+            .unwrap_or(0);
+        if g > groups {
+            return Err(RulesError::BadField {
+                origin: cx.origin.to_owned(),
+                line: rule.line,
+                rule: rid.map(str::to_owned),
+                field: "secretGroup".into(),
+                message: format!("group {g} does not exist (the regex has {groups})"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn parse_rule(
+    cx: &mut Ctx<'_>,
+    t: &Table<'_>,
+    span: Range<usize>,
+) -> Result<(Rule, bool), RulesError> {
     let line = cx.line(span.clone());
     let id = match t.get("id") {
         Some(v) => cx.string(v, None, "id")?,
@@ -279,9 +615,11 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
         confidence: None,
         max_len: None,
         checksum: None,
+        checksum_failure: ChecksumFailure::Lower,
         shape: None,
         line,
     };
+    let mut skip = false;
     for (key, v) in t.iter() {
         let k: &str = key.get_ref();
         match k {
@@ -289,19 +627,19 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
             "description" => rule.description = cx.string(v, rid, k)?,
             "regex" => {
                 let re = cx.string(v, rid, k)?;
-                cx.check_regex(&re, v.span(), rid, k)?;
-                rule.regex = Some(re);
+                rule.regex = Some(cx.check_regex(&re, v.span(), rid, k)?);
             }
             "secretGroup" => rule.secret_group = Some(cx.uint(v, rid, k)?),
             "entropy" => {
                 let e = cx.number(v, rid, k)?;
-                if !(0.0..=8.0).contains(&e) {
-                    return Err(cx.bad(
-                        v.span(),
+                if e < 0.0 {
+                    return Err(cx.bad(v.span(), rid, k, "entropy must not be negative"));
+                }
+                if e > 8.0 {
+                    cx.warn(
                         rid,
-                        k,
-                        "entropy must lie in 0..=8 bits per byte",
-                    ));
+                        format!("line {}: entropy {e} exceeds 8 bits per byte: the rule can never report", cx.line(v.span())),
+                    );
                 }
                 rule.entropy = Some(e);
             }
@@ -319,8 +657,7 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
             }
             "path" => {
                 let p = cx.string(v, rid, k)?;
-                cx.check_regex(&p, v.span(), rid, k)?;
-                rule.path = Some(p);
+                rule.path = Some(cx.check_regex(&p, v.span(), rid, k)?);
             }
             "tags" => rule.tags = cx.strings(v, rid, k)?,
             "allowlist" | "allowlists" => {
@@ -364,6 +701,39 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
                     }
                 })
             }
+            "checksum_failure" => {
+                rule.checksum_failure = match cx.string(v, rid, k)?.as_str() {
+                    "lower" => ChecksumFailure::Lower,
+                    "reject" => ChecksumFailure::Reject,
+                    other => {
+                        return Err(cx.bad(
+                            v.span(),
+                            rid,
+                            k,
+                            format!("unknown checksum_failure {other:?} (known: \"lower\", \"reject\")"),
+                        ));
+                    }
+                }
+            }
+            "skipReport" => {
+                if matches!(v.get_ref(), DeValue::Boolean(true)) {
+                    skip = true;
+                    cx.warn(
+                        rid,
+                        format!(
+                            "line {}: `skipReport` rules only feed composite rules, which are not supported: the rule is dropped",
+                            cx.line(key.span())
+                        ),
+                    );
+                }
+            }
+            "required" => cx.warn(
+                rid,
+                format!(
+                    "line {}: composite rules (`[[rules.required]]`) are not supported: the rule reports on its own, without its required rules",
+                    cx.line(key.span())
+                ),
+            ),
             "shape" => {
                 rule.shape = Some(match cx.string(v, rid, k)?.as_str() {
                     "random" => Shape::Random,
@@ -386,41 +756,7 @@ fn parse_rule(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Rul
             ),
         }
     }
-    if rule.regex.is_none() {
-        if rule.path.is_none() {
-            return Err(RulesError::MissingField {
-                origin: cx.origin.to_owned(),
-                line,
-                rule: id,
-                field: "regex",
-            });
-        }
-        cx.warn(
-            rid,
-            "path-only rule: kept for the runner, the content engine does not apply it".into(),
-        );
-    }
-    if rule.secret_group.is_some() && rule.regex.is_some() {
-        // Validate the group index now so the error names the rule and line.
-        let re = rule.regex.as_deref().unwrap_or_default();
-        let groups = regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(re)
-            .map(|h| h.properties().explicit_captures_len())
-            .unwrap_or(0);
-        if let Some(g) = rule.secret_group
-            && g > groups
-        {
-            return Err(cx.bad(
-                span,
-                rid,
-                "secretGroup",
-                format!("group {g} does not exist (the regex has {groups})"),
-            ));
-        }
-    }
-    Ok(rule)
+    Ok((rule, skip))
 }
 
 fn parse_allowlist(
@@ -466,11 +802,11 @@ fn parse_allowlist(
                 }
             }
             "regexes" => {
-                let list = cx.strings(v, rule, k)?;
-                for re in &list {
-                    cx.check_regex(re, v.span(), rule, k)?;
-                }
-                al.regexes = list;
+                al.regexes = cx
+                    .strings(v, rule, k)?
+                    .iter()
+                    .map(|re| cx.check_regex(re, v.span(), rule, k))
+                    .collect::<Result<_, _>>()?;
             }
             "stopwords" => {
                 al.stopwords = cx
@@ -481,11 +817,11 @@ fn parse_allowlist(
                     .collect()
             }
             "paths" => {
-                let list = cx.strings(v, rule, k)?;
-                for re in &list {
-                    cx.check_regex(re, v.span(), rule, k)?;
-                }
-                al.paths = list;
+                al.paths = cx
+                    .strings(v, rule, k)?
+                    .iter()
+                    .map(|re| cx.check_regex(re, v.span(), rule, k))
+                    .collect::<Result<_, _>>()?;
             }
             "commits" => al.commits = cx.strings(v, rule, k)?,
             "targetRules" if global => al.target_rules = cx.strings(v, rule, k)?,

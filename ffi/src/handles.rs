@@ -1,0 +1,180 @@
+//! Opaque handles: the compiled rules (engine), the abort token and the scan report.
+
+use std::ffi::{c_char, c_int};
+
+use scangit_core::rules::RuleSet;
+use scangit_core::{AbortToken, Engine, ScanError};
+
+use crate::event::{OwnedSummary, scangit_summary};
+use crate::status::{FfiError, guard, guard_void, scangit_status};
+use crate::util::{non_null, opt_str, write_out};
+
+/// Compiled detection rules. Built once, immutable, shared: any number of scans on any number
+/// of threads may use one engine at the same time.
+pub struct scangit_engine {
+    pub(crate) engine: Engine,
+}
+
+/// A cooperative abort flag. Trigger it from any thread (or a signal-handling thread); every
+/// scan using it stops at its next boundary check and returns `SCANGIT_ABORTED`.
+pub struct scangit_abort {
+    pub(crate) token: AbortToken,
+}
+
+/// What a successful scan returns: its summary.
+pub struct scangit_report {
+    pub(crate) summary: Box<OwnedSummary>,
+}
+
+/// Compile the rules of the TOML file at `rules_path` (our format, gitleaks-compatible), or the
+/// built-in rules when `rules_path` is NULL, into `*out` (free with `scangit_engine_free`).
+/// Errors: `SCANGIT_RULES_INVALID`, `SCANGIT_INVALID_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+/// `rules_path` is NULL or a NUL-terminated string; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_engine_new(
+    rules_path: *const c_char,
+    out: *mut *mut scangit_engine,
+) -> scangit_status {
+    guard(|| {
+        non_null(out, "out")?;
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let path = unsafe { opt_str(rules_path, "rules_path") }?;
+        let engine = match path {
+            None => Engine::builtin().map_err(ScanError::from)?,
+            Some(p) => {
+                let (set, _warnings) =
+                    RuleSet::from_path(std::path::Path::new(p)).map_err(ScanError::from)?;
+                Engine::new(&set).map_err(ScanError::from)?
+            }
+        };
+        let handle = Box::into_raw(Box::new(scangit_engine { engine }));
+        // SAFETY: `out` is non-null and writable (caller's promise).
+        unsafe { write_out(out, "out", handle) }
+    })
+}
+
+/// The number of rules in `engine`. Thread-safe.
+///
+/// # Safety
+/// `engine` is NULL or a live engine; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_engine_rule_count(
+    engine: *const scangit_engine,
+    out: *mut usize,
+) -> scangit_status {
+    guard(|| {
+        non_null(engine, "engine")?;
+        // SAFETY: non-null live handle (caller's promise).
+        let n = unsafe { &*engine }.engine.rule_count();
+        // SAFETY: caller's promise.
+        unsafe { write_out(out, "out", n) }
+    })
+}
+
+/// Free an engine (NULL is a no-op). Not while a scan on another thread still uses it.
+///
+/// # Safety
+/// `engine` is NULL or a live engine from `scangit_engine_new`, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_engine_free(engine: *mut scangit_engine) {
+    if !engine.is_null() {
+        // SAFETY: made by Box::into_raw in scangit_engine_new; the caller gives it back once.
+        guard_void(|| drop(unsafe { Box::from_raw(engine) }));
+    }
+}
+
+/// A new, untriggered abort token in `*out` (free with `scangit_abort_free`). Thread-safe.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_abort_new(out: *mut *mut scangit_abort) -> scangit_status {
+    guard(|| {
+        non_null(out, "out")?;
+        let handle = Box::into_raw(Box::new(scangit_abort {
+            token: AbortToken::new(),
+        }));
+        // SAFETY: caller's promise.
+        unsafe { write_out(out, "out", handle) }
+    })
+}
+
+/// Trigger the token. Idempotent; thread-safe (any thread, while scans run).
+///
+/// # Safety
+/// `abort` is NULL or a live token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_abort_trigger(abort: *const scangit_abort) -> scangit_status {
+    guard(|| {
+        non_null(abort, "abort")?;
+        // SAFETY: non-null live handle (caller's promise).
+        unsafe { &*abort }.token.abort();
+        Ok(())
+    })
+}
+
+/// Whether the token was triggered (`*out` = 1 or 0). Thread-safe.
+///
+/// # Safety
+/// `abort` is NULL or a live token; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_abort_is_triggered(
+    abort: *const scangit_abort,
+    out: *mut c_int,
+) -> scangit_status {
+    guard(|| {
+        non_null(abort, "abort")?;
+        // SAFETY: non-null live handle (caller's promise).
+        let v = unsafe { &*abort }.token.is_aborted();
+        // SAFETY: caller's promise.
+        unsafe { write_out(out, "out", c_int::from(v)) }
+    })
+}
+
+/// Free a token (NULL is a no-op). Not while a scan using it runs or another thread may
+/// trigger it.
+///
+/// # Safety
+/// `abort` is NULL or a live token, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_abort_free(abort: *mut scangit_abort) {
+    if !abort.is_null() {
+        // SAFETY: made by Box::into_raw in scangit_abort_new; given back once.
+        guard_void(|| drop(unsafe { Box::from_raw(abort) }));
+    }
+}
+
+/// The summary of a finished scan in `*out`, valid until the report is freed. Thread-safe
+/// (the report is immutable).
+///
+/// # Safety
+/// `report` is NULL or a live report; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_report_summary(
+    report: *const scangit_report,
+    out: *mut *const scangit_summary,
+) -> scangit_status {
+    guard(|| {
+        if report.is_null() {
+            return Err(FfiError::invalid("report is NULL"));
+        }
+        // SAFETY: non-null live handle (caller's promise).
+        let s: *const scangit_summary = &unsafe { &*report }.summary.c;
+        // SAFETY: caller's promise.
+        unsafe { write_out(out, "out", s) }
+    })
+}
+
+/// Free a report (NULL is a no-op).
+///
+/// # Safety
+/// `report` is NULL or a live report from `scangit_scan`, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn scangit_report_free(report: *mut scangit_report) {
+    if !report.is_null() {
+        // SAFETY: made by Box::into_raw in scangit_scan; given back once.
+        guard_void(|| drop(unsafe { Box::from_raw(report) }));
+    }
+}
