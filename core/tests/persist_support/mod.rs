@@ -2,8 +2,7 @@
 //! directories, and a dump of every SQLite table for "left exactly as before" comparisons.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use gix_hash::ObjectId;
 use scangit_core::Outcome;
@@ -11,34 +10,11 @@ use scangit_core::finalize::{
     BlobContext, FinalizeInput, FindingRecord, RefEntry, ScannedBlob, Scope,
 };
 
-/// A directory under Cargo's per-target temp dir, removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "persist-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::env::var_os("SCANGIT_KEEP_TEST_DIRS").is_none() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
+// Temporary directories are the pipeline tests' (one helper for every integration test).
+#[path = "../pipeline_support/mod.rs"]
+mod pipeline_support;
+#[allow(unused_imports)] // not every persist test binary makes directories
+pub use pipeline_support::TempDir;
 
 /// A blob id spread over the whole key space (hash of `n`), as real ids are.
 pub fn oid(n: u64) -> ObjectId {
