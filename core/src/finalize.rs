@@ -342,6 +342,16 @@ fn build_watermark_ops(scope: &[u8], input: &FinalizeInput) -> Vec<WriteOp> {
     ops
 }
 
+/// The key prefix shared by every op of namespace `ns` in the scope encoded as `scope`.
+pub fn namespace_prefix(scope: &[u8], ns: [u8; 2]) -> Vec<u8> {
+    key_for(scope, ns, |_| {})
+}
+
+/// The `sb` key of `blob` in the scope encoded as `scope`.
+pub fn seen_blob_key(scope: &[u8], blob: &ObjectId) -> Vec<u8> {
+    key_for(scope, NS_SEEN_BLOB, |k| put_oid(k, blob))
+}
+
 fn watermark_key(scope: &[u8], name: &str) -> Vec<u8> {
     key_for(scope, NS_REF_WATERMARK, |k| {
         k.extend_from_slice(name.as_bytes());

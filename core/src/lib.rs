@@ -11,7 +11,8 @@
 //! 6. [`scheduler`]: run pack tasks on worker threads with a shared error/abort latch.
 //! 7. [`adapter`]: the EngineAdapter and RingChunker, feeding blob bytes to the engine.
 //! 8. [`engine`]: compiled detection rules (prefilter + regex confirmation).
-//! 9. [`runner`]: orchestrates the stages and streams [`events`] to an [`EventSink`].
+//! 9. [`runner`]: orchestrates the stages and streams [`events`] to an [`EventSink`];
+//!    [`stream`] runs it on its own thread for consumers that pull batches (the bindings).
 //!
 //! Long operations take an [`AbortToken`]; every stage checks it at its boundaries.
 
@@ -36,6 +37,7 @@ pub mod rules;
 pub mod runner;
 pub mod scheduler;
 pub mod spill;
+pub mod stream;
 
 pub use abort::AbortToken;
 pub use engine::Engine;

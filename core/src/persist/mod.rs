@@ -23,6 +23,7 @@
 //! in [`crate::finalize`].
 
 pub mod failing;
+pub mod kv;
 pub mod memory;
 pub mod seen;
 pub mod sqlite;
@@ -34,6 +35,7 @@ use crate::finalize::{DecodeError, split_key};
 pub use crate::finalize::{FinalizeOutput, RefWatermark, Scope};
 
 pub use failing::{FailingStore, StoreMethod};
+pub use kv::{KvBackend, KvStore};
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteOptions, SqliteStore, StoredFinding};
 
