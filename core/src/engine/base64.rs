@@ -63,20 +63,43 @@ pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<us
     }
 }
 
+const UPPER: u8 = 1;
+const LOWER: u8 = 2;
+const DIGIT: u8 = 4;
+const STD_SYM: u8 = 8;
+const URL_SYM: u8 = 16;
+
+const fn shape_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_lowercase() {
+            LOWER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if c == b'+' || c == b'/' {
+            STD_SYM
+        } else {
+            URL_SYM
+        };
+        b += 1;
+    }
+    t
+}
+static SHAPE: [u8; 256] = shape_table();
+
 /// Cheap shape checks before decoding: one alphabet, mixed case, digits (or length), length.
 fn plausible(run: &[u8], padding: usize) -> bool {
-    let (mut upper, mut lower, mut digit, mut std_sym, mut url_sym) =
-        (false, false, false, false, false);
-    for &b in run {
-        match b {
-            b'A'..=b'Z' => upper = true,
-            b'a'..=b'z' => lower = true,
-            b'0'..=b'9' => digit = true,
-            b'+' | b'/' => std_sym = true,
-            _ => url_sym = true,
-        }
-    }
-    if !(upper && lower) || (std_sym && url_sym) || !(digit || run.len() >= 40) {
+    // Branch-free: one table load and an OR per byte (the run is all base64 bytes).
+    let shape = run.iter().fold(0u8, |acc, &b| acc | SHAPE[usize::from(b)]);
+    let has = |bit: u8| shape & bit != 0;
+    if !(has(UPPER) && has(LOWER))
+        || (has(STD_SYM) && has(URL_SYM))
+        || !(has(DIGIT) || run.len() >= 40)
+    {
         return false;
     }
     let rem = run.len() % 4;

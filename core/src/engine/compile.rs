@@ -7,11 +7,11 @@
 //! the whole region). `C` is derived from the largest `L_r` so that a window with `C` bytes of
 //! context on each side of its owned range sees everything a match anchored there depends on.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::base64;
+use super::keywords::Keywords;
 use crate::rules::{
     AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, RuleSet, RulesError, Shape,
 };
@@ -54,15 +54,12 @@ pub(super) struct CompiledRule {
 
 pub(super) struct Compiled {
     pub rules: Vec<CompiledRule>,
-    pub keywords: Option<AhoCorasick>,
-    /// SIMD prefilter over the same (lowercase) keywords, when the platform and count allow.
-    pub packed: Option<aho_corasick::packed::Searcher>,
+    /// The keyword prefilter over every keyword rule's (lowercase) keywords.
+    pub keywords: Option<Keywords>,
     /// For each keyword pattern, the rules it belongs to.
     pub keyword_rules: Vec<Vec<u32>>,
     /// Largest `L_r` over keyword rules (how far past the owned range keyword hits matter).
     pub keyword_reach: usize,
-    /// Length of the longest keyword.
-    pub longest_keyword: usize,
     pub slow_rules: Vec<u32>,
     /// Whether any rule is generic (enables the overlap check in `Engine::scan`).
     pub has_generic: bool,
@@ -273,40 +270,14 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         });
     }
 
-    let keywords = if patterns.is_empty() {
-        None
-    } else {
-        // Patterns are lowercase; the engine searches a lowercased copy of the text.
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .or_else(|_| {
-                // A DFA over very many keywords can exceed its size limit; fall back to the
-                // contiguous NFA, which gives the same matches more slowly.
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-            })
-            .map_err(|e| RulesError::BadField {
-                origin: set.origin().to_owned(),
-                line: 0,
-                rule: None,
-                field: "keywords".into(),
-                message: e.to_string(),
-            })?;
-        Some(ac)
-    };
-
-    let packed = if patterns.is_empty() {
-        None
-    } else {
-        aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(&patterns)
-            .build()
-    };
+    // Patterns are lowercase; matching is ASCII case-insensitive.
+    let keywords = Keywords::new(&patterns).map_err(|e| RulesError::BadField {
+        origin: set.origin().to_owned(),
+        line: 0,
+        rule: None,
+        field: "keywords".into(),
+        message: e.to_string(),
+    })?;
     let context = context_bytes(keyword_reach, slow_reach);
     let has_generic = rules.iter().any(|r| r.generic);
     put(&mut hasher, &[u8::from(has_generic)]);
@@ -314,10 +285,8 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
     Ok(Compiled {
         rules,
         keywords,
-        packed,
         keyword_rules,
         keyword_reach,
-        longest_keyword: patterns.iter().map(String::len).max().unwrap_or(0),
         slow_rules,
         context,
         has_generic,

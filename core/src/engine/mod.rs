@@ -25,11 +25,11 @@
 mod base64;
 mod compile;
 mod filters;
+mod keywords;
 mod percent;
 
 use std::ops::Range;
 
-use aho_corasick::Input;
 use regex::bytes::CaptureLocations;
 
 use crate::rules::{RuleSet, RulesError};
@@ -53,7 +53,7 @@ pub struct Scratch {
 
 struct Level {
     hits: Vec<Hit>,
-    lower: Vec<u8>,
+    kw: keywords::KeywordScratch,
     runs: Vec<Range<usize>>,
     decoded: Vec<u8>,
     found: Vec<Match>,
@@ -125,7 +125,7 @@ impl Engine {
             levels: (0..=MAX_DEPTH)
                 .map(|_| Level {
                     hits: Vec::new(),
-                    lower: Vec::new(),
+                    kw: Default::default(),
                     runs: Vec::new(),
                     decoded: Vec::new(),
                     found: Vec::new(),
@@ -299,52 +299,24 @@ impl Engine {
         lvl: &mut Level,
         out: &mut Vec<Match>,
     ) {
-        let Some(ac) = &self.c.keywords else { return };
+        let Some(kw) = &self.c.keywords else { return };
         // A keyword inside a match anchored before `owned.end` ends before `owned.end + L`.
         let span_end = (owned.end + self.c.keyword_reach).min(hay.len());
         lvl.hits.clear();
-        // A fast non-overlapping scan finds candidates; an overlapping re-scan of at most
-        // `2k` bytes around each (k = longest keyword) recovers every keyword occurrence near
-        // it. Duplicates are removed below.
-        let k = self.c.longest_keyword;
-        // Keywords are lowercase and matched against a lowercased copy: a case-sensitive
-        // automaton can use its SIMD (Teddy) prefilter, an ASCII-case-insensitive one cannot,
-        // and lowercasing vectorizes. Positions in `lower` are offset by `owned.start`.
-        let from = owned.start;
-        lvl.lower.clear();
-        lvl.lower
-            .extend(hay[from..span_end].iter().map(u8::to_ascii_lowercase));
-        let lower = &lvl.lower[..];
-        let push = |local: Range<usize>, hits: &mut Vec<Hit>| {
-            for m in ac.find_overlapping_iter(Input::new(lower).span(local)) {
-                let (start, end) = (from + m.start(), from + m.end());
-                for &rule in &self.c.keyword_rules[m.pattern().as_usize()] {
+        let hits = &mut lvl.hits;
+        kw.for_each(
+            hay,
+            owned.start..span_end,
+            &mut lvl.kw,
+            |pattern, start, end| {
+                for &rule in &self.c.keyword_rules[pattern] {
                     let l = self.c.rules[rule as usize].max_len;
                     if end <= owned.end + l {
                         hits.push(Hit { rule, start, end });
                     }
                 }
-            }
-        };
-        if let Some(packed) = &self.c.packed {
-            // Leftmost-first, resuming one byte after each start: every position where some
-            // keyword starts is reported, and the overlapping re-scan of `[start, start + k)`
-            // finds all keywords starting there.
-            let mut pos = 0;
-            while let Some(m) = packed.find_in(lower, aho_corasick::Span::from(pos..lower.len())) {
-                push(m.start()..(m.start() + k).min(lower.len()), &mut lvl.hits);
-                pos = m.start() + 1;
-            }
-        } else {
-            // Standard semantics report the keyword ending first; one it skips overlaps the
-            // end of a reported one, so `[end - k, end + k)` contains it.
-            for m in ac.find_iter(lower) {
-                push(
-                    m.end().saturating_sub(k)..(m.end() + k).min(lower.len()),
-                    &mut lvl.hits,
-                );
-            }
-        }
+            },
+        );
         lvl.hits.sort_unstable();
         lvl.hits.dedup();
         for i in 0..lvl.hits.len() {
