@@ -105,7 +105,7 @@ fn a_consumer_that_does_not_read_holds_the_scan_back() {
     let (_, r) = drain(start(reveal(), StreamConfig::default()));
     r.unwrap();
     let free_run = t.elapsed();
-    let mut s = start(reveal(), config);
+    let s = start(reveal(), config);
     std::thread::sleep(free_run * 4 + Duration::from_millis(200));
     assert!(s.is_running(), "the scan waits for its reader");
     let (rest, r) = drain(s);

@@ -31,7 +31,7 @@ pub(super) enum Strategy {
         /// Overlapping re-scan of a few bytes after each start (lowercase patterns).
         ac: AhoCorasick,
     },
-    Dfa(Table),
+    Dfa(Box<Table>),
     Nfa(AhoCorasick),
 }
 
@@ -182,7 +182,7 @@ impl Keywords {
                 .ascii_case_insensitive(true)
                 .build(patterns)
             {
-                Ok(dfa) => Strategy::Dfa(Table::from_dfa(&dfa)),
+                Ok(dfa) => Strategy::Dfa(Box::new(Table::from_dfa(&dfa))),
                 Err(_) => Strategy::Nfa(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
@@ -249,6 +249,8 @@ impl Keywords {
         }
     }
 
+    // The lockstep loop indexes several per-stream arrays by the same counters.
+    #[allow(clippy::needless_range_loop)]
     fn walk_dfa(
         &self,
         t: &Table,
@@ -296,8 +298,10 @@ impl Keywords {
             }
         }
         for j in 0..STREAMS {
-            for p in begin[j] + common..own[j + 1] {
-                sid[j] = t.step(sid[j], hay[p]);
+            let from = begin[j] + common;
+            for (off, &b) in hay[from..own[j + 1]].iter().enumerate() {
+                let p = from + off;
+                sid[j] = t.step(sid[j], b);
                 if sid[j] < t.match_limit && p >= own[j] {
                     report(sid[j], p);
                 }

@@ -21,14 +21,18 @@ use crate::finalize::{
     seen_blob_key,
 };
 
+/// Key/value pairs, as [`KvBackend::scan_prefix`] returns them and
+/// [`KvBackend::write_batch`] takes them.
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Ordered byte-string keys to byte-string values.
 pub trait KvBackend: Send + Sync {
     /// The value of each key (`None` when absent); `result[i]` answers `keys[i]`.
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     /// Every pair whose key starts with `prefix`, in any order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StoreError>;
     /// Store every pair, all or nothing (later pairs of one batch never repeat a key).
-    fn write_batch(&self, puts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), StoreError>;
+    fn write_batch(&self, puts: KvPairs) -> Result<(), StoreError>;
 }
 
 /// See the module documentation.
@@ -73,14 +77,14 @@ impl<B: KvBackend> PersistenceStore for KvStore<B> {
             .scan_prefix(&namespace_prefix(&encoded, NS_REF_WATERMARK))?
         {
             let op = WriteOp { key, value };
-            if let DecodedOp::Watermark(w) = decode_op(&encoded, &op)? {
-                if let WatermarkChange::Set { tip } = w.change {
-                    out.push(RefWatermark {
-                        name: w.name,
-                        tip,
-                        scan_seq: w.scan_seq,
-                    });
-                }
+            if let DecodedOp::Watermark(w) = decode_op(&encoded, &op)?
+                && let WatermarkChange::Set { tip } = w.change
+            {
+                out.push(RefWatermark {
+                    name: w.name,
+                    tip,
+                    scan_seq: w.scan_seq,
+                });
             }
         }
         out.sort();
@@ -158,14 +162,14 @@ mod tests {
             let m = self.0.lock();
             Ok(keys.iter().map(|k| m.get(k).cloned()).collect())
         }
-        fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StoreError> {
             let m = self.0.lock();
             Ok(m.range(prefix.to_vec()..)
                 .take_while(|(k, _)| k.starts_with(prefix))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect())
         }
-        fn write_batch(&self, puts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), StoreError> {
+        fn write_batch(&self, puts: KvPairs) -> Result<(), StoreError> {
             self.0.lock().extend(puts);
             Ok(())
         }
