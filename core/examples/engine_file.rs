@@ -41,7 +41,7 @@ fn main() {
         data.len() as f64 / 1e6 / secs
     );
     let mut top: Vec<_> = per_rule.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
     for (rule, n) in top.iter().take(10) {
         println!("{n:>8} {rule}");
     }
