@@ -44,8 +44,9 @@ fn main() {
             tips: &tips,
             exclude: &[],
             shallow: &Default::default(),
+            exact: true,
         },
-        known,
+        commits::HeaderSource::from_map(known),
         &mut s,
         &|| false,
     )

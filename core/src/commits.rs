@@ -1,7 +1,8 @@
 //! The reachable commit graph, in a deterministic topological order.
 //!
-//! Starting from the peeled ref tips, every reachable commit is read once (random access through
-//! the delta cache; commits are rarely deltified). The order is Kahn's algorithm from the roots:
+//! Starting from the peeled ref tips, every selected commit is read once: from the commit-graph
+//! file when there is one, else from one sweep over the packs for a whole-history walk, else one
+//! lookup at a time (an incremental walk reads only what lies above its watermarks). The order is Kahn's algorithm from the roots:
 //! a commit comes after all its parents, and among commits that are ready at the same time the
 //! one with the smaller (committer time, id) goes first. That order is what "earliest in
 //! topological order from the roots" means everywhere in the library, so attribution does not
@@ -35,6 +36,11 @@ pub struct CommitGraph {
     pub parent_trees: Vec<ObjectId>,
     pub commit_time: Vec<i64>,
     pub index: OidMap<ObjectId, u32>,
+    /// Some selected commit has a parent outside the selection (an excluded one: a range, or an
+    /// incremental walk below watermarks). The proof that first-parent diffs find each blob's
+    /// introduction needs every parent in the selection; without that, a merge may bring in a
+    /// blob its excluded side introduced, so the plan checks every parent (see `plan`).
+    pub bounded: bool,
 }
 
 impl CommitGraph {
@@ -208,33 +214,79 @@ pub fn bulk_read(
     Ok(all)
 }
 
-/// Headers of every commit in the repository's commit-graph file(s), when present and
-/// readable: parents, root tree and committer time without decoding a single commit object. A
-/// stale graph is harmless (commits it lacks are read from the packs), a corrupt one is ignored.
-pub fn commit_graph_headers(layout: &RepoLayout) -> Option<OidMap<ObjectId, CommitHeader>> {
-    let info = layout.object_dirs.first()?.join("info");
-    if !info.join("commit-graph").is_file() && !info.join("commit-graphs").is_dir() {
-        return None;
+/// Where commit headers come from: headers decoded ahead of time ([`bulk_read`]), the
+/// repository's commit-graph file (looked up one commit at a time: parents, root tree, committer
+/// time and generation without decoding a commit object), and otherwise the object database.
+/// A stale graph is harmless (commits it lacks are read from the packs); a commit whose graph
+/// entry does not decode is read from the packs too.
+#[derive(Default)]
+pub struct HeaderSource {
+    known: OidMap<ObjectId, CommitHeader>,
+    graph: Option<gix_commitgraph::Graph>,
+}
+
+impl HeaderSource {
+    /// Headers read ahead of time (e.g. by [`bulk_read`]).
+    pub fn from_map(known: OidMap<ObjectId, CommitHeader>) -> Self {
+        Self { known, graph: None }
     }
-    let graph = gix_commitgraph::at(&info, gix_hash::Kind::Sha1, Some(1 << 30)).ok()?;
-    let mut out = OidMap::default();
-    out.reserve(graph.num_commits() as usize);
-    for c in graph.iter_commits() {
-        let parents: Result<Vec<ObjectId>, _> = c
-            .iter_parents()
-            .map(|p| p.map(|pos| graph.id_at(pos).to_owned()))
-            .collect();
-        let parents = parents.ok()?;
-        out.insert(
-            c.id().to_owned(),
-            CommitHeader {
-                tree: c.root_tree_id().to_owned(),
-                parents,
-                committer_time: c.committer_timestamp() as i64,
-            },
-        );
+
+    /// The repository's commit-graph file(s), when present and readable.
+    pub fn commit_graph(layout: &RepoLayout) -> Option<Self> {
+        let info = layout.object_dirs.first()?.join("info");
+        if !info.join("commit-graph").is_file() && !info.join("commit-graphs").is_dir() {
+            return None;
+        }
+        let graph = gix_commitgraph::at(&info, gix_hash::Kind::Sha1, Some(1 << 30)).ok()?;
+        Some(Self {
+            known: OidMap::default(),
+            graph: Some(graph),
+        })
     }
-    Some(out)
+
+    /// Nothing ahead of time: every header is read from the object database when needed.
+    pub fn lazy() -> Self {
+        Self::default()
+    }
+
+    /// The header of `id` and its generation number (`u32::MAX` when unknown: commits outside
+    /// the commit-graph are never parents of commits inside it, so "above all of them" is a
+    /// consistent topological rank).
+    fn get(
+        &mut self,
+        odb: &Odb,
+        id: &ObjectId,
+        s: &mut ReadScratch,
+        buf: &mut Vec<u8>,
+    ) -> Result<(CommitHeader, u32), OdbError> {
+        if let Some(h) = self.known.remove(id) {
+            return Ok((h, u32::MAX));
+        }
+        if let Some(g) = &self.graph
+            && let Some(c) = g.commit_by_id(id)
+        {
+            let parents: Result<Vec<ObjectId>, _> = c
+                .iter_parents()
+                .map(|p| p.map(|pos| g.id_at(pos).to_owned()))
+                .collect();
+            if let Ok(parents) = parents {
+                let header = CommitHeader {
+                    tree: c.root_tree_id().to_owned(),
+                    parents,
+                    committer_time: c.committer_timestamp() as i64,
+                };
+                return Ok((header, c.generation()));
+            }
+        }
+        match odb.read_id(id, s, buf)? {
+            Kind::Commit => parse_commit_header(buf)
+                .map(|h| (h, u32::MAX))
+                .ok_or_else(|| OdbError::corrupt(format!("commit {id} has no tree line"))),
+            other => Err(OdbError::corrupt(format!(
+                "{id} is a {other}, expected a commit"
+            ))),
+        }
+    }
 }
 
 /// Which commits to walk: everything reachable from `tips` and not from `exclude`.
@@ -244,94 +296,124 @@ pub struct Selection<'a> {
     pub exclude: &'a [ObjectId],
     /// Commits whose parents are ignored (`shallow`).
     pub shallow: &'a HashSet<ObjectId>,
+    /// Exclusions must be exact (a user's range): walk everything below them. Otherwise (ref
+    /// watermarks) the walk may stop early when only committer times order it, at worst
+    /// selecting a few commits below a watermark (skewed clocks), which an incremental scan
+    /// absorbs through its seen-blob set.
+    pub exact: bool,
 }
 
-/// Read one commit's header from `known` or the object database.
-fn header_of(
-    odb: &Odb,
-    id: ObjectId,
-    known: &mut OidMap<ObjectId, CommitHeader>,
-    s: &mut ReadScratch,
-    buf: &mut Vec<u8>,
-) -> Result<CommitHeader, OdbError> {
-    if let Some(h) = known.remove(&id) {
-        return Ok(h);
-    }
-    match odb.read_id(&id, s, buf)? {
-        Kind::Commit => parse_commit_header(buf)
-            .ok_or_else(|| OdbError::corrupt(format!("commit {id} has no tree line"))),
-        other => Err(OdbError::corrupt(format!(
-            "{id} is a {other}, expected a commit"
-        ))),
-    }
+/// A commit met by the selection walk.
+struct Visit {
+    header: CommitHeader,
+    /// Reachable from an exclusion.
+    excluded: bool,
+    /// Taken off the queue (its parents were queued).
+    done: bool,
 }
 
-/// Read every selected commit and order them topologically. Commits found in `known` (from
-/// the commit-graph file or [`bulk_read`]) are not read again.
+/// Queue order: highest generation first, then latest committer time, then id (a commit's
+/// children come before it when generations are known, and usually when only times are).
+type QueueKey = (u32, i64, ObjectId);
+
+/// Read every selected commit and order them topologically.
+///
+/// The selection is walked like `git rev-list TIPS --not EXCLUDE`: tips and exclusions go into
+/// one queue ordered by [`QueueKey`]; exclusion spreads to parents; the walk stops once no
+/// selected commit is left in the queue and no excluded commit still queued can reach a selected
+/// one (with generation numbers, exactly: an excluded commit of generation `g` only reaches
+/// commits below `g`; with [`Selection::exact`], only once the queue is empty). So an incremental
+/// scan reads the new commits and a thin boundary, not the history below its watermarks. A
+/// selected commit later found excluded is dropped again.
 pub fn load(
     odb: &Odb,
     sel: &Selection<'_>,
-    mut known: OidMap<ObjectId, CommitHeader>,
+    mut source: HeaderSource,
     s: &mut ReadScratch,
     should_abort: &dyn Fn() -> bool,
 ) -> Result<(CommitGraph, Vec<WalkProblem>), crate::ScanError> {
     let mut problems = Vec::new();
     let mut buf = Vec::new();
     let mut n = 0usize;
-    // Commits reachable from the exclusions: walked first, kept only for their trees.
-    let mut excluded: OidMap<ObjectId, CommitHeader> = OidMap::default();
-    let mut stack: Vec<ObjectId> = sel.exclude.to_vec();
-    while let Some(id) = stack.pop() {
-        if excluded.contains_key(&id) {
-            continue;
-        }
-        n += 1;
-        if n.is_multiple_of(4096) && should_abort() {
-            return Err(crate::ScanError::aborted());
-        }
-        match header_of(odb, id, &mut known, s, &mut buf) {
-            Ok(mut h) => {
-                if sel.shallow.contains(&id) {
-                    h.parents.clear();
-                }
-                stack.extend(h.parents.iter().filter(|p| !excluded.contains_key(*p)));
-                excluded.insert(id, h);
-            }
-            Err(error) => problems.push(WalkProblem { id, error }),
-        }
-    }
-    let mut headers: OidMap<ObjectId, CommitHeader> = OidMap::default();
-    let mut stack: Vec<ObjectId> = sel
-        .tips
+    let mut visits: OidMap<ObjectId, Visit> = OidMap::default();
+    let mut queue: BinaryHeap<QueueKey> = BinaryHeap::new();
+    // Queued commits not excluded: the walk goes on while there are any.
+    let mut live = 0usize;
+    let starts = sel
+        .exclude
         .iter()
-        .filter(|t| !excluded.contains_key(*t))
-        .copied()
-        .collect();
-    while let Some(id) = stack.pop() {
-        if headers.contains_key(&id) {
-            continue;
-        }
-        n += 1;
-        if n.is_multiple_of(4096) && should_abort() {
-            return Err(crate::ScanError::aborted());
-        }
-        let mut header = match header_of(odb, id, &mut known, s, &mut buf) {
-            Ok(h) => h,
-            Err(error) => {
-                problems.push(WalkProblem { id, error });
+        .map(|id| (id, true))
+        .chain(sel.tips.iter().map(|id| (id, false)));
+    let mut pending: Vec<(ObjectId, bool)> = starts.map(|(id, ex)| (*id, ex)).collect();
+    // Lowest key among selected (popped, not excluded) commits: excluded commits queued below it
+    // cannot reach any of them.
+    let mut lowest_selected: Option<QueueKey> = None;
+    loop {
+        // Discover: read headers of newly met commits and queue them; spread exclusion.
+        while let Some((id, excluded)) = pending.pop() {
+            n += 1;
+            if n.is_multiple_of(4096) && should_abort() {
+                return Err(crate::ScanError::aborted());
+            }
+            if let Some(v) = visits.get_mut(&id) {
+                if excluded && !v.excluded {
+                    v.excluded = true;
+                    if v.done {
+                        // Selected too early: drop it and spread the exclusion below it.
+                        pending.extend(v.header.parents.iter().map(|p| (*p, true)));
+                    } else {
+                        live -= 1;
+                    }
+                }
                 continue;
             }
-        };
-        if sel.shallow.contains(&id) {
-            header.parents.clear();
-        }
-        for p in &header.parents {
-            if !headers.contains_key(p) && !excluded.contains_key(p) {
-                stack.push(*p);
+            let (mut header, generation) = match source.get(odb, &id, s, &mut buf) {
+                Ok(h) => h,
+                Err(error) => {
+                    problems.push(WalkProblem { id, error });
+                    continue;
+                }
+            };
+            if sel.shallow.contains(&id) {
+                header.parents.clear();
             }
+            queue.push((generation, header.committer_time, id));
+            if !excluded {
+                live += 1;
+            }
+            visits.insert(
+                id,
+                Visit {
+                    header,
+                    excluded,
+                    done: false,
+                },
+            );
         }
-        headers.insert(id, header);
+        let Some(&top) = queue.peek() else { break };
+        if live == 0
+            && (lowest_selected.is_none()
+                || (!sel.exact && lowest_selected.is_some_and(|low| top < low)))
+        {
+            break;
+        }
+        queue.pop();
+        let v = visits.get_mut(&top.2).expect("queued commits are visited");
+        v.done = true;
+        if !v.excluded {
+            live -= 1;
+            lowest_selected = Some(lowest_selected.map_or(top, |low| low.min(top)));
+        }
+        let excluded = v.excluded;
+        pending.extend(v.header.parents.iter().map(|p| (*p, excluded)));
     }
+    // Selected commits, and the headers of every visited commit for parent trees (a range's
+    // boundary commits are diffed against their excluded parents).
+    let headers: OidMap<ObjectId, &CommitHeader> = visits
+        .iter()
+        .filter(|(_, v)| v.done && !v.excluded)
+        .map(|(id, v)| (*id, &v.header))
+        .collect();
     // Parents that could not be read are dropped from the graph (the problem is reported).
     let mut children: OidMap<ObjectId, Vec<ObjectId>> = OidMap::default();
     let mut pending: OidMap<ObjectId, usize> = OidMap::default();
@@ -359,6 +441,7 @@ pub fn load(
         parent_trees: Vec::with_capacity(headers.len()),
         commit_time: Vec::with_capacity(headers.len()),
         index: OidMap::default(),
+        bounded: false,
     };
     graph.parent_start.push(0);
     while let Some(Reverse((time, id))) = ready.pop() {
@@ -371,8 +454,9 @@ pub fn load(
         // Trees of every readable parent, in or out of the selection (a range's boundary
         // commits are diffed against their excluded parents).
         for p in &h.parents {
-            if let Some(ph) = headers.get(p).or_else(|| excluded.get(p)) {
-                graph.parent_trees.push(ph.tree);
+            if let Some(pv) = visits.get(p) {
+                graph.parent_trees.push(pv.header.tree);
+                graph.bounded |= pv.excluded;
             }
         }
         graph.parent_start.push(graph.parent_trees.len() as u32);

@@ -612,7 +612,8 @@ pub fn plan(
         object_limit,
     } = limits;
     let (all_parents, spill) = match mode {
-        PlanMode::OdbBlob => (false, None),
+        // First-parent diffs suffice when every parent is in the selection (module docs).
+        PlanMode::OdbBlob => (graph.bounded, None),
         PlanMode::DiffHistory {
             first_parent_only,
             memory_budget,

@@ -220,7 +220,9 @@ fn commit_meta(id: ObjectId, data: &[u8]) -> CommitMeta {
 struct Placement {
     /// Per pack: entry index → plan index (for packs holding planned blobs).
     packs: Vec<(u32, PackTable, Vec<u32>, Traversal)>,
-    loose: Vec<(u32, u32)>,
+    /// Read one at a time (location, plan index): loose objects, and the few planned blobs of a
+    /// pack where a traversal would cost more than random reads (an incremental scan).
+    direct: Vec<(Location, u32)>,
     missing: Vec<u32>,
 }
 
@@ -336,20 +338,28 @@ pub fn scan(
         exclude.push(revspec::resolve(since, &all_refs, &odb, &mut rs)?);
     }
     let shallow = read_shallow(&layout);
-    let tables = build_tables(&odb, threads, &|| state.should_abort())?;
-    // Commit headers come from the commit-graph file when there is one, else from one sweep
-    // over the packs; anything missing is read individually during the walk.
-    let known = match commits::commit_graph_headers(&layout) {
-        Some(k) => k,
-        None => commits::bulk_read(&odb, &tables, threads, &|| state.should_abort())?,
+    // Commit headers come from the commit-graph file when there is one; else, for a walk of the
+    // whole history, from one sweep over the packs; else (an incremental walk reads only the new
+    // commits and a thin boundary) one lookup at a time.
+    let mut tables = None;
+    let source = match commits::HeaderSource::commit_graph(&layout) {
+        Some(g) => g,
+        None if exclude.is_empty() => {
+            let t = build_tables(&odb, threads, &|| state.should_abort())?;
+            let known = commits::bulk_read(&odb, &t, threads, &|| state.should_abort())?;
+            tables = Some(t);
+            commits::HeaderSource::from_map(known)
+        }
+        None => commits::HeaderSource::lazy(),
     };
     let selection = commits::Selection {
         tips: &tips,
         exclude: &exclude,
         shallow: &shallow,
+        exact: options.range.is_some() || options.since.is_some(),
     };
     let (graph, problems) =
-        commits::load(&odb, &selection, known, &mut rs, &|| state.should_abort())?;
+        commits::load(&odb, &selection, source, &mut rs, &|| state.should_abort())?;
     for p in problems {
         let reason = if matches!(p.error, OdbError::Missing(_)) {
             SkipReason::Missing
@@ -399,7 +409,12 @@ pub fn scan(
     // Optionally add every other blob, before the store filter so that already-seen
     // unreachable blobs are left out too and reachable ones are never re-added without context.
     if options.all_objects {
-        add_unreachable_blobs(&odb, &tables, &mut plan);
+        let all = match tables.take() {
+            Some(t) => t,
+            None => build_tables(&odb, threads, &|| state.should_abort())?,
+        };
+        add_unreachable_blobs(&odb, &all, &mut plan);
+        tables = Some(all);
     }
 
     // Blobs an earlier scan under the same rules already scanned are left out.
@@ -425,7 +440,7 @@ pub fn scan(
     }
 
     // 5. Locate planned blobs.
-    let placement = place(&odb, tables, &plan);
+    let placement = place(&odb, tables, &plan, threads, &|| state.should_abort())?;
     for &i in &placement.missing {
         let b = &plan.blobs[i as usize];
         state.skip_blob(SkipReason::Missing, b.id, || {
@@ -587,23 +602,70 @@ fn add_unreachable_blobs(odb: &Odb, tables: &[PackTable], plan: &mut Plan) {
         }));
 }
 
-fn place(odb: &Odb, tables: Vec<PackTable>, plan: &Plan) -> Placement {
+/// A pack whose planned blobs are fewer than 1 in this many entries has them read one at a
+/// time: building the pack's entry table and delta traversal costs more than that.
+const SPARSE_PACK_RATIO: usize = 64;
+
+/// Where each planned blob is read from. `tables` are the entry tables of every pack when the
+/// caller built them already; otherwise the ones needed are built here (in parallel).
+fn place(
+    odb: &Odb,
+    tables: Option<Vec<PackTable>>,
+    plan: &Plan,
+    threads: usize,
+    should_abort: &(dyn Fn() -> bool + Sync),
+) -> Result<Placement, ScanError> {
     let mut per_pack: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
-    let mut loose = Vec::new();
+    let mut direct = Vec::new();
     let mut missing = Vec::new();
     for (i, b) in plan.blobs.iter().enumerate() {
         match odb.locate(&b.id) {
             Some(Location::Packed { pack, offset }) => {
                 per_pack.entry(pack).or_default().push((offset, i as u32))
             }
-            Some(Location::Loose { index }) => loose.push((index, i as u32)),
+            Some(loc @ Location::Loose { .. }) => direct.push((loc, i as u32)),
             None => missing.push(i as u32),
         }
     }
-    let mut tables: Vec<Option<PackTable>> = tables.into_iter().map(Some).collect();
-    let mut packs = Vec::new();
-    let mut pack_ids: Vec<u32> = per_pack.keys().copied().collect();
+    let mut pack_ids: Vec<u32> = Vec::new();
+    for (&pid, wanted) in &per_pack {
+        let entries = odb.packs[pid as usize].index.num_objects() as usize;
+        if tables.is_none() && wanted.len().saturating_mul(SPARSE_PACK_RATIO) < entries {
+            direct.extend(
+                wanted
+                    .iter()
+                    .map(|&(offset, i)| (Location::Packed { pack: pid, offset }, i)),
+            );
+        } else {
+            pack_ids.push(pid);
+        }
+    }
     pack_ids.sort_unstable();
+    // Pack order within each pack for the direct reads too.
+    direct.sort_unstable_by_key(|&(loc, _)| match loc {
+        Location::Packed { pack, offset } => (0, pack, offset),
+        Location::Loose { index } => (1, index, 0),
+    });
+    let mut tables: Vec<Option<PackTable>> = match tables {
+        Some(t) => t.into_iter().map(Some).collect(),
+        None => {
+            let slots: Vec<Mutex<Option<PackTable>>> =
+                odb.packs.iter().map(|_| Mutex::new(None)).collect();
+            crate::scheduler::run(
+                pack_ids.clone(),
+                threads,
+                should_abort,
+                ScanError::aborted,
+                || (),
+                |_, pid| {
+                    *slots[pid as usize].lock() = Some(PackTable::build(&odb.packs[pid as usize]));
+                    Ok(())
+                },
+            )?;
+            slots.into_iter().map(|s| s.into_inner()).collect()
+        }
+    };
+    let mut packs = Vec::new();
     for pid in pack_ids {
         let wanted = &per_pack[&pid];
         let table = tables[pid as usize].take().expect("one table per pack");
@@ -621,16 +683,16 @@ fn place(odb: &Odb, tables: Vec<PackTable>, plan: &Plan) -> Placement {
         let trav = Traversal::new(&table, entries);
         packs.push((pid, table, plan_of, trav));
     }
-    Placement {
+    Ok(Placement {
         packs,
-        loose,
+        direct,
         missing,
-    }
+    })
 }
 
 enum Work {
     Pack { slot: usize, task: pack_exec::Task },
-    Loose(Vec<(u32, u32)>),
+    Direct(Vec<(Location, u32)>),
 }
 
 /// Per-worker state for the scan stage.
@@ -664,8 +726,8 @@ fn execute(
         tasks.sort_by_key(|t| std::cmp::Reverse(t.cost));
         work.extend(tasks.into_iter().map(|task| Work::Pack { slot, task }));
     }
-    for chunk in placement.loose.chunks(64) {
-        work.push(Work::Loose(chunk.to_vec()));
+    for chunk in placement.direct.chunks(64) {
+        work.push(Work::Direct(chunk.to_vec()));
     }
     let window = state.options.chunk_bytes;
     let max_blob = state.options.max_blob_bytes;
@@ -844,13 +906,18 @@ fn execute(
                         return Err(state.abort_error());
                     }
                 }
-                Work::Loose(items) => {
-                    for (index, plan_idx) in items {
+                Work::Direct(items) => {
+                    for (loc, plan_idx) in items {
                         if should_abort() {
                             return Err(state.abort_error());
                         }
                         let mut buf = std::mem::take(&mut w.loose_buf);
-                        let res = odb.loose.read(index, &mut w.rs.z, &mut buf, max_blob);
+                        let res = match loc {
+                            Location::Loose { index } => {
+                                odb.loose.read(index, &mut w.rs.z, &mut buf, max_blob)
+                            }
+                            packed => odb.read(packed, &mut w.rs, &mut buf),
+                        };
                         let id = plan.blobs[plan_idx as usize].id;
                         match res {
                             Ok(Kind::Blob) => {

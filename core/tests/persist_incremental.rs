@@ -246,6 +246,37 @@ fn mktree(repo: &GitRepo, listing: &Path) -> String {
 }
 
 #[test]
+fn rescan_reads_no_commit_below_its_watermarks() {
+    // The walk from new tips stops at the watermarks: history below them is never read. Make
+    // that observable by deleting the (loose) root commit after the first scan; a walk that read
+    // it would report it missing and end partial.
+    for graph in [false, true] {
+        let mut f = Fixture::new(if graph { "below-graph" } else { "below" });
+        if graph {
+            f.repo.git(&["commit-graph", "write", "--reachable"]);
+        }
+        let mem = memory();
+        scan_ok(f.path(), opts(StoreRef(mem.clone())));
+        let root = f.repo.git(&["rev-list", "--max-parents=0", "HEAD"]);
+        let loose = f
+            .path()
+            .join(".git/objects")
+            .join(&root[..2])
+            .join(&root[2..]);
+        std::fs::remove_file(&loose).expect("the fixture's commits are loose objects");
+        let (secret, _) = f.add_secret("later/key.env");
+        let again = scan_ok(f.path(), opts(StoreRef(mem.clone())));
+        assert_eq!(secrets(&again), set([&secret]), "commit-graph {graph}");
+        assert_eq!(
+            again.summary().outcome,
+            Outcome::Complete,
+            "commit-graph {graph}"
+        );
+        assert_eq!(again.summary().commits, 1);
+    }
+}
+
+#[test]
 fn diff_history_rescan_reports_only_the_new_secret() {
     let mut f = Fixture::new("diffhist");
     let mem = memory();

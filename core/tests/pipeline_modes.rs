@@ -159,6 +159,118 @@ fn a_range_scans_only_the_blobs_its_commits_introduce() {
     }
 }
 
+/// `git commit-tree` with an explicit committer date (a skewed clock).
+fn commit_at(repo: &GitRepo, parents: &[&str], file: &str, content: &str, time: u64) -> String {
+    repo.write(file, content);
+    repo.git(&["add", "-A"]);
+    let tree = repo.git(&["write-tree"]);
+    let date = format!("{time} +0000");
+    let mut args = vec![
+        "-c",
+        "user.name=T",
+        "-c",
+        "user.email=t@example.com",
+        "commit-tree",
+    ];
+    args.push(&tree);
+    for p in parents {
+        args.extend(["-p", p]);
+    }
+    args.extend(["-m", file]);
+    let out = std::process::Command::new("git")
+        .args(&args)
+        .current_dir(&repo.dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_COMMITTER_DATE", &date)
+        .env("GIT_AUTHOR_DATE", &date)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_range_is_exact_under_clock_skew_with_or_without_a_commit_graph() {
+    // c0 - c1 - c2 - m(c2, x); x is a child of c1 whose clock ran far behind. `x..m` is {m, c2}:
+    // a walk ordered by committer time alone meets c1 before x has excluded it.
+    let tmp = TempDir::new("skew");
+    let repo = GitRepo::init(&tmp.path().join("r"));
+    let mut rng = Rng::new(5);
+    let s: Vec<String> = (0..5).map(|_| github_pat(&mut rng)).collect();
+    let c0 = commit_at(
+        &repo,
+        &[],
+        "a.cfg",
+        &format!("t = \"{}\"\n", s[0]),
+        1_700_000_100,
+    );
+    let c1 = commit_at(
+        &repo,
+        &[&c0],
+        "b.cfg",
+        &format!("t = \"{}\"\n", s[1]),
+        1_700_000_200,
+    );
+    let x = commit_at(
+        &repo,
+        &[&c1],
+        "x.cfg",
+        &format!("t = \"{}\"\n", s[2]),
+        1_600_000_000,
+    );
+    // Back to c1's tree for c2 (x.cfg leaves the work tree), then the merge brings x.cfg in.
+    std::fs::remove_file(repo.dir.join("x.cfg")).unwrap();
+    repo.git(&["read-tree", &c1]);
+    let c2 = commit_at(
+        &repo,
+        &[&c1],
+        "c.cfg",
+        &format!("t = \"{}\"\n", s[3]),
+        1_700_000_300,
+    );
+    repo.write("x.cfg", format!("t = \"{}\"\n", s[2]));
+    let m = commit_at(
+        &repo,
+        &[&c2, &x],
+        "m.cfg",
+        &format!("t = \"{}\"\n", s[4]),
+        1_700_000_400,
+    );
+    repo.git(&["update-ref", "refs/heads/main", &m]);
+    let want: BTreeSet<String> = repo
+        .git(&["rev-list", &format!("{x}..{m}")])
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(want, [m.clone(), c2.clone()].into_iter().collect());
+    for graph in [false, true] {
+        if graph {
+            repo.git(&["commit-graph", "write", "--reachable"]);
+        }
+        for mode in [ScanMode::OdbBlob, ScanMode::DiffHistory] {
+            let got = scan_ok(
+                &repo.dir,
+                ScanOptions {
+                    range: Some(format!("{x}..{m}")),
+                    mode,
+                    ..reveal()
+                },
+            );
+            assert_eq!(got.summary().commits, 2, "graph {graph} {mode:?}");
+            assert_eq!(
+                got.secrets(),
+                [s[3].clone(), s[4].clone()].into_iter().collect(),
+                "graph {graph} {mode:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_revisions_are_invalid_arguments() {
     let (_tmp, repo, _, _) = linear_repo("badrev");

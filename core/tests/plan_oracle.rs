@@ -55,8 +55,9 @@ fn check(repo: &Path, threads: usize) {
             tips: &tips,
             exclude: &[],
             shallow: &Default::default(),
+            exact: true,
         },
-        known,
+        commits::HeaderSource::from_map(known),
         &mut s,
         &|| false,
     )
