@@ -733,6 +733,8 @@ fn execute(
     let max_blob = state.options.max_blob_bytes;
     let should_abort = || state.should_abort();
 
+    // Rules with `path`, allowlists with `paths`/`commits`: judged with the blob's attribution.
+    let location_rules = engine.has_location_criteria();
     // Scan one decoded blob and stream its findings.
     let scan_blob = |w: &mut Worker<'_>, plan_idx: u32, data: &[u8]| -> bool {
         let b = &plan.blobs[plan_idx as usize];
@@ -770,6 +772,15 @@ fn execute(
             ..
         } = w;
         let res = adapter.scan_blob(&text, &should_abort, &mut |hit| {
+            if location_rules
+                && !engine.allowed_at(
+                    hit.m,
+                    (!b.path.is_empty()).then_some(&b.path[..]),
+                    commit.as_ref(),
+                )
+            {
+                return !state.should_abort();
+            }
             let rule_id = engine.rule_id(hit.m.rule);
             let fingerprint =
                 crate::fingerprint::fingerprint(&state.fingerprint_key, rule_id, &hit.m.secret);

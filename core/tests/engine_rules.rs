@@ -105,7 +105,7 @@ fn unknown_fields_produce_warnings_naming_them() {
 }
 
 #[test]
-fn path_and_commit_allowlists_are_kept_for_the_runner() {
+fn path_and_commit_allowlists_are_decided_with_the_location() {
     let text = r#"
 [[rules]]
 id = "a"
@@ -117,7 +117,8 @@ commits = ["0123abcd"]
 [[allowlists]]
 condition = "AND"
 paths = ['''^test/''']
-regexes = ['x']
+regexes = ['x$']
+regexTarget = "line"
 targetRules = ["a"]
 "#;
     let (set, warnings) = RuleSet::from_toml_str(text, "p.toml").unwrap();
@@ -127,13 +128,33 @@ targetRules = ["a"]
     assert_eq!(rule.allowlists[0].commits, vec!["0123abcd".to_string()]);
     assert_eq!(set.allowlists()[0].condition, AllowCondition::And);
     assert_eq!(set.allowlists()[0].target_rules, vec!["a".to_string()]);
-    assert!(
-        warnings.iter().any(|w| w.message.contains("runner")),
-        "{warnings:?}"
-    );
-    // The AND allowlist needs a path, so the engine must not apply its regex alone.
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // The AND allowlist needs a path, so the engine must not apply its regex alone; the
+    // location verdict comes from `allowed_at`.
     let e = Engine::new(&set).unwrap();
-    assert_eq!(scan(&e, "qa7k2m9 x").len(), 1);
+    assert!(e.has_location_criteria());
+    let found = scan(&e, "qa7k2m9 x");
+    assert_eq!(found.len(), 1);
+    let m = &found[0];
+    assert!(e.allowed_at(m, Some(b"app/.env"), None));
+    assert!(!e.allowed_at(m, Some(b"app/config.txt"), None), "rule path");
+    assert!(
+        !e.allowed_at(m, None, None),
+        "no path, no match of a rule path"
+    );
+    assert!(
+        !e.allowed_at(m, Some(b"vendor/x.env"), None),
+        "allowlist path"
+    );
+    assert!(
+        !e.allowed_at(m, Some(b"test/x.env"), None),
+        "AND: path and regex hold"
+    );
+    let clean = &scan(&e, "qa7k2m9 y")[0];
+    assert!(
+        e.allowed_at(clean, Some(b"test/x.env"), None),
+        "AND: regex fails"
+    );
 }
 
 #[test]

@@ -399,3 +399,78 @@ fn unreachable_blobs_only_with_all_objects() {
     assert_eq!(f[0].blob.to_string(), id);
     assert_eq!((f[0].commit, f[0].path.clone()), (None, None));
 }
+
+#[test]
+fn rule_paths_and_allowlist_paths_commits_and_and_conditions_apply_to_the_attribution() {
+    let tmp = TempDir::new("locations");
+    let repo = GitRepo::init(&tmp.path().join("r"));
+    // Distinct digit strings that look random (no placeholder shapes).
+    let digits = |n: u32| Rng::new(u64::from(n) * 31 + 7).pick(b"0123456789", 16);
+    let tok = |n: u32| format!("tok_{}", digits(n));
+    let env = |n: u32| format!("env_{}", digits(n));
+    repo.write("src/a.txt", format!("key = {}\n", tok(1)));
+    repo.write("vendor/b.txt", format!("key = {}\n", tok(2)));
+    repo.write("docs/c.md", format!("a sample: {}\n", tok(3)));
+    repo.write("docs/d.md", format!("key = {}\n", tok(4)));
+    repo.write("x.env", format!("E={}\n", env(5)));
+    repo.write("x.txt", format!("E={}\n", env(6)));
+    repo.commit("first");
+    repo.write("src/e.txt", format!("key = {}\n", tok(7)));
+    let allowed_commit = repo.commit("second");
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+[[rules]]
+id = "tok"
+description = "test token"
+regex = '''tok_[0-9]{{16}}'''
+keywords = ["tok_"]
+[[rules.allowlists]]
+commits = ["{allowed_commit}"]
+[[rules.allowlists]]
+condition = "AND"
+paths = ['''^docs/''']
+regexes = ['''sample''']
+regexTarget = "line"
+
+[[rules]]
+id = "envtok"
+description = "env-only token"
+regex = '''env_[0-9]{{16}}'''
+keywords = ["env_"]
+path = '''\.env$'''
+
+[allowlist]
+paths = ['''^vendor/''']
+"#
+        ),
+    )
+    .unwrap();
+    let (set, _warnings) = scangit_core::rules::RuleSet::from_path(&rules).unwrap();
+    let engine = scangit_core::Engine::new(&set).unwrap();
+    assert!(engine.has_location_criteria());
+    let sink = scangit_core::events::CollectSink::default();
+    scangit_core::scan(&repo.dir, &reveal(), &engine, &sink).unwrap();
+    let got: BTreeSet<(String, String)> = sink
+        .findings
+        .lock()
+        .iter()
+        .map(|f| {
+            (
+                String::from_utf8(f.path.clone().unwrap()).unwrap(),
+                f.secret.clone().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("src/a.txt", tok(1)),
+        ("docs/d.md", tok(4)),
+        ("x.env", env(5)),
+    ]
+    .into_iter()
+    .map(|(p, s)| (p.to_owned(), s))
+    .collect();
+    assert_eq!(got, want);
+}

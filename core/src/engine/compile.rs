@@ -35,6 +35,18 @@ pub(super) struct Allow {
     pub stopwords: Vec<Vec<u8>>,
 }
 
+/// An allowlist with path or commit criteria, decided once the blob's location is known
+/// ([`super::Engine::allowed_at`]). Its content criteria, when its condition is AND, are
+/// evaluated by the engine and carried on each match as one bit of [`super::Match::location_bits`].
+pub(super) struct LocationAllow {
+    pub condition: AllowCondition,
+    pub paths: Vec<Regex>,
+    /// Lowercase hex commit ids.
+    pub commits: Vec<String>,
+    /// AND allowlists only: the content criteria, and the bit their verdict sets on matches.
+    pub content: Option<(Allow, u32)>,
+}
+
 pub(super) struct CompiledRule {
     pub id: String,
     pub description: String,
@@ -50,6 +62,9 @@ pub(super) struct CompiledRule {
     pub allow: Vec<Allow>,
     /// Tagged `generic`: yields to any specific rule whose match overlaps it.
     pub generic: bool,
+    /// gitleaks `path`: the rule reports only in blobs whose (attributed) path matches.
+    pub path: Option<Regex>,
+    pub location_allow: Vec<LocationAllow>,
 }
 
 pub(super) struct Compiled {
@@ -111,6 +126,65 @@ fn literal_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// At most this many AND allowlists mixing content with location per rule (one bit each).
+pub(super) const MAX_LOCATION_BITS: u32 = 64;
+
+fn compile_location_allow(
+    rules: &RuleSet,
+    rule: Option<&str>,
+    line: usize,
+    al: &Allowlist,
+    bits: &mut u32,
+) -> Result<Option<LocationAllow>, RulesError> {
+    if !al.needs_location() {
+        return Ok(None);
+    }
+    let paths = al
+        .paths
+        .iter()
+        .map(|r| build_regex(r).map_err(|e| regex_error(rules, rule, line, "allowlist.paths", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let content = if al.condition == AllowCondition::And && al.has_content_criteria() {
+        if *bits >= MAX_LOCATION_BITS {
+            return Err(RulesError::BadField {
+                origin: rules.origin().to_owned(),
+                line,
+                rule: rule.map(str::to_owned),
+                field: "allowlists".into(),
+                message: format!(
+                    "more than {MAX_LOCATION_BITS} AND allowlists mixing paths or commits with regexes or stopwords"
+                ),
+            });
+        }
+        let regexes = al
+            .regexes
+            .iter()
+            .map(|r| {
+                build_regex(r).map_err(|e| regex_error(rules, rule, line, "allowlist.regexes", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let bit = *bits;
+        *bits += 1;
+        Some((
+            Allow {
+                condition: al.condition,
+                target: al.regex_target,
+                regexes,
+                stopwords: al.stopwords.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            },
+            bit,
+        ))
+    } else {
+        None
+    };
+    Ok(Some(LocationAllow {
+        condition: al.condition,
+        paths,
+        commits: al.commits.iter().map(|c| c.to_ascii_lowercase()).collect(),
+        content,
+    }))
 }
 
 fn compile_allow(
@@ -203,14 +277,25 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         }
 
         let mut allow = Vec::new();
-        for al in &r.allowlists {
-            allow.extend(compile_allow(set, rid, r.line, al)?);
+        let mut location_allow = Vec::new();
+        let mut bits = 0u32;
+        let global = set
+            .allowlists()
+            .iter()
+            .filter(|al| al.target_rules.is_empty() || al.target_rules.iter().any(|t| t == &r.id));
+        for (al, rid, line) in r
+            .allowlists
+            .iter()
+            .map(|al| (al, rid, r.line))
+            .chain(global.map(|al| (al, None, 0)))
+        {
+            allow.extend(compile_allow(set, rid, line, al)?);
+            location_allow.extend(compile_location_allow(set, rid, line, al, &mut bits)?);
         }
-        for al in set.allowlists() {
-            if al.target_rules.is_empty() || al.target_rules.iter().any(|t| t == &r.id) {
-                allow.extend(compile_allow(set, None, 0, al)?);
-            }
-        }
+        let path = match &r.path {
+            Some(p) => Some(build_regex(p).map_err(|e| regex_error(set, rid, r.line, "path", e))?),
+            None => None,
+        };
 
         // Canonical serialization: every field that changes what is reported.
         put(&mut hasher, r.id.as_bytes());
@@ -252,6 +337,27 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
                 put(&mut hasher, s);
             }
         }
+        put(&mut hasher, b"path");
+        put(&mut hasher, r.path.as_deref().unwrap_or("").as_bytes());
+        for la in &location_allow {
+            put(&mut hasher, format!("loc {:?}", la.condition).as_bytes());
+            for p in &la.paths {
+                put(&mut hasher, p.as_str().as_bytes());
+            }
+            put(&mut hasher, b"commits");
+            for c in &la.commits {
+                put(&mut hasher, c.as_bytes());
+            }
+            if let Some((a, bit)) = &la.content {
+                put(&mut hasher, format!("{:?}/{bit}", a.target).as_bytes());
+                for re in &a.regexes {
+                    put(&mut hasher, re.as_str().as_bytes());
+                }
+                for w in &a.stopwords {
+                    put(&mut hasher, w);
+                }
+            }
+        }
         put(&mut hasher, b"end-rule");
 
         rules.push(CompiledRule {
@@ -267,6 +373,8 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
             shape: r.shape,
             allow,
             generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),
+            path,
+            location_allow,
         });
     }
 

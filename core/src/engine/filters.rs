@@ -203,13 +203,15 @@ fn allow_hits(a: &Allow, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
     }
 }
 
-/// Full verdict on a match: `Some(confidence)` to report it, `None` to drop it.
+/// Full verdict on a match: `Some((confidence, location_bits))` to report it (the bits say which
+/// AND allowlists mixing content and location had their content criteria met), `None` to drop
+/// it.
 pub(super) fn judge(
     rule: &CompiledRule,
     hay: &[u8],
     whole: Range<usize>,
     secret: Range<usize>,
-) -> Option<f32> {
+) -> Option<(f32, u64)> {
     let s = &hay[secret.clone()];
     if s.is_empty() || is_placeholder(s) {
         return None;
@@ -238,8 +240,16 @@ pub(super) fn judge(
             return None;
         }
     }
+    let mut bits = 0u64;
+    for la in &rule.location_allow {
+        if let Some((a, bit)) = &la.content
+            && allow_hits(a, s, &hay[whole.clone()], &hay[line.clone()])
+        {
+            bits |= 1 << bit;
+        }
+    }
     if hay[line].windows(14).any(|w| w == b"gitleaks:allow") {
         return None;
     }
-    Some(confidence)
+    Some((confidence, bits))
 }

@@ -32,7 +32,9 @@ use std::ops::Range;
 
 use regex::bytes::CaptureLocations;
 
-use crate::rules::{RuleSet, RulesError};
+use gix_hash::ObjectId;
+
+use crate::rules::{AllowCondition, RuleSet, RulesError};
 use compile::{CompiledRule, MARGIN};
 
 /// Levels of base64 decoding: a secret encoded twice is still found; thrice is not.
@@ -77,9 +79,60 @@ pub struct Match {
     pub secret: Vec<u8>,
     pub decoded_from: Vec<&'static str>,
     pub confidence: f32,
+    /// Which AND allowlists mixing content with paths or commits had their content criteria
+    /// met (for [`Engine::allowed_at`]).
+    pub location_bits: u64,
 }
 
 impl Engine {
+    /// Whether some rule has criteria on the blob's path or commit (a `path`, or allowlist
+    /// `paths`/`commits`), so matches must go through [`Engine::allowed_at`].
+    pub fn has_location_criteria(&self) -> bool {
+        self.c
+            .rules
+            .iter()
+            .any(|r| r.path.is_some() || !r.location_allow.is_empty())
+    }
+
+    /// Whether match `m`, in a blob at `path` introduced by `commit`, is reported: the rule's
+    /// `path` must match, and no allowlist with path or commit criteria may suppress it (OR: any
+    /// criterion; AND: every criterion present, content ones as recorded in the match). Blobs
+    /// with no path (reachable from no commit) match no path regex.
+    pub fn allowed_at(&self, m: &Match, path: Option<&[u8]>, commit: Option<&ObjectId>) -> bool {
+        let Some(rule) = self.c.rules.get(m.rule as usize) else {
+            return true;
+        };
+        if let Some(re) = &rule.path
+            && !path.is_some_and(|p| re.is_match(p))
+        {
+            return false;
+        }
+        let commit_hex = commit.map(|c| c.to_string());
+        for la in &rule.location_allow {
+            let path_hit = (!la.paths.is_empty())
+                .then(|| path.is_some_and(|p| la.paths.iter().any(|r| r.is_match(p))));
+            let commit_hit = (!la.commits.is_empty()).then(|| {
+                commit_hex
+                    .as_deref()
+                    .is_some_and(|c| la.commits.iter().any(|x| x == c))
+            });
+            let suppressed = match la.condition {
+                AllowCondition::Or => path_hit == Some(true) || commit_hit == Some(true),
+                AllowCondition::And => {
+                    path_hit != Some(false)
+                        && commit_hit != Some(false)
+                        && la
+                            .content
+                            .as_ref()
+                            .is_none_or(|(_, bit)| m.location_bits & (1 << bit) != 0)
+                }
+            };
+            if suppressed {
+                return false;
+            }
+        }
+        true
+    }
     pub fn new(rules: &RuleSet) -> Result<Engine, RulesError> {
         Ok(Engine {
             c: compile::compile(rules)?,
@@ -261,6 +314,7 @@ impl Engine {
                 decoded_from.push(kind);
                 decoded_from.extend(m.decoded_from);
                 out.push(Match {
+                    location_bits: m.location_bits,
                     rule: m.rule,
                     start: run.start,
                     end: run.end,
@@ -416,8 +470,10 @@ impl Engine {
         };
         let Some((ss, se)) = group else { return };
         let (whole, secret) = (base + ws..base + we, base + ss..base + se);
-        if let Some(confidence) = filters::judge(rule, hay, whole, secret.clone()) {
+        if let Some((confidence, location_bits)) = filters::judge(rule, hay, whole, secret.clone())
+        {
             out.push(Match {
+                location_bits,
                 rule: r,
                 start: secret.start,
                 end: secret.end,

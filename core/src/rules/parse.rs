@@ -555,7 +555,8 @@ fn finish_rule(cx: &mut Ctx<'_>, rule: &Rule) -> Result<(), RulesError> {
         }
         cx.warn(
             rid,
-            "path-only rule: kept for the runner, the content engine does not apply it".into(),
+            "path-only rule: not applied (findings come from content; a path-only rule has none)"
+                .into(),
         );
     }
     if let (Some(g), Some(re)) = (rule.secret_group, rule.regex.as_deref()) {
@@ -838,14 +839,6 @@ fn parse_allowlist(
         cx.warn(
             rule,
             format!("line {line}: allowlist without criteria has no effect"),
-        );
-    }
-    if al.condition == AllowCondition::And && al.needs_location() && al.has_content_criteria() {
-        cx.warn(
-            rule,
-            format!(
-                "line {line}: AND allowlist mixing paths/commits with regexes/stopwords is applied by the runner only"
-            ),
         );
     }
     Ok(al)
