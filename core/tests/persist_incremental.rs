@@ -229,20 +229,7 @@ fn rescan_after_plumbing_commit_on_bare_clone_reports_only_the_new_secret() {
 
 /// `git mktree` reads its listing from stdin, which `GitRepo::git` does not provide.
 fn mktree(repo: &GitRepo, listing: &Path) -> String {
-    let out = std::process::Command::new("git")
-        .arg("mktree")
-        .current_dir(&repo.dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .stdin(std::fs::File::open(listing).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    repo.git_raw(&["mktree"], &[], Some(listing))
 }
 
 #[test]

@@ -177,21 +177,11 @@ fn commit_at(repo: &GitRepo, parents: &[&str], file: &str, content: &str, time: 
         args.extend(["-p", p]);
     }
     args.extend(["-m", file]);
-    let out = std::process::Command::new("git")
-        .args(&args)
-        .current_dir(&repo.dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_AUTHOR_DATE", &date)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    repo.git_raw(
+        &args,
+        &[("GIT_COMMITTER_DATE", &date), ("GIT_AUTHOR_DATE", &date)],
+        None,
+    )
 }
 
 #[test]

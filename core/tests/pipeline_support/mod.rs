@@ -116,6 +116,28 @@ impl GitRepo {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// Run git in `self.dir` without the fixed identities and dates of [`GitRepo::git`]: with
+    /// extra environment (a skewed `GIT_COMMITTER_DATE`, say) and optionally a file as stdin
+    /// (`git mktree`). Panics with stderr on failure; returns trimmed stdout.
+    pub fn git_raw(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&Path>) -> String {
+        let mut cmd = Command::new("git");
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .envs(env.iter().copied());
+        if let Some(f) = stdin {
+            cmd.stdin(std::fs::File::open(f).unwrap());
+        }
+        let out = cmd.output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
     /// Write a file of the work tree (creating parent directories).
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
         let p = self.dir.join(rel);
