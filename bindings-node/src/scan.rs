@@ -28,7 +28,7 @@ use scangit_core::{AbortToken, Engine, ScanError, ScanMode, ScanOptions, StoreRe
 
 use crate::error::{CodedError, scan_error};
 use crate::events::to_json;
-use crate::store::{DispatchFn, JsBackend, JsStore, NativeMemoryStore, NativeSqliteStore};
+use crate::store::{DispatchFn, JsBackend, NativeMemoryStore, NativeSqliteStore, js_store};
 
 /// How long one `nextBatch()` waits for events before answering "nothing yet" (JS then asks
 /// again); bounds how long a libuv worker is held and how late a partial batch arrives.
@@ -246,7 +246,7 @@ impl NativeScan {
     #[napi]
     pub fn use_js_store(&self, dispatch: DispatchFn<'_>, store_id: u32) -> napi::Result<()> {
         let backend = JsBackend::new(dispatch, self.inner.abort.clone())?;
-        self.set_store(StoreChoice::Ready(StoreRef::new(JsStore::new(
+        self.set_store(StoreChoice::Ready(StoreRef::new(js_store(
             backend, store_id,
         ))));
         Ok(())

@@ -7,9 +7,8 @@
 //! and blocks that worker until the answer comes back through a [`StoreReply`]. The JS main
 //! thread is never blocked by a scan, so this cannot deadlock.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use napi::Status;
@@ -19,9 +18,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use scangit_core::AbortToken;
-use scangit_core::persist::{
-    FinalizeOutput, KvBackend, KvStore, PersistenceStore, RefWatermark, Scope, StoreError,
-};
+use scangit_core::persist::{KvBackend, KvStore, StoreError, kv::shared_commit_lock};
 use scangit_core::persist::{MemoryStore as CoreMemoryStore, SqliteStore as CoreSqliteStore};
 
 use crate::error::{CodedError, code_error, scan_error};
@@ -341,52 +338,9 @@ impl KvBackend for JsBackend {
 }
 
 /// A [`KvStore`] over a JS store, whose commits are serialized with every other scan's commits
-/// into the same JS object (the read-then-write of `commit` keeps "newer never loses" only when
-/// no other commit interleaves).
-pub struct JsStore {
-    inner: KvStore<JsBackend>,
-    commit_lock: Arc<Mutex<()>>,
-}
+/// into the same JS object (by the id `index.js` gives each store object).
+pub type JsStore = KvStore<JsBackend>;
 
-/// Commit locks by the id `index.js` gives each JS store object.
-static COMMIT_LOCKS: Mutex<Option<HashMap<u32, Weak<Mutex<()>>>>> = Mutex::new(None);
-
-fn commit_lock(store_id: u32) -> Arc<Mutex<()>> {
-    let mut locks = COMMIT_LOCKS.lock();
-    let locks = locks.get_or_insert_with(HashMap::new);
-    if let Some(lock) = locks.get(&store_id).and_then(Weak::upgrade) {
-        return lock;
-    }
-    locks.retain(|_, w| w.strong_count() > 0);
-    let lock = Arc::new(Mutex::new(()));
-    locks.insert(store_id, Arc::downgrade(&lock));
-    lock
-}
-
-impl JsStore {
-    pub fn new(backend: JsBackend, store_id: u32) -> Self {
-        Self {
-            inner: KvStore::new(backend),
-            commit_lock: commit_lock(store_id),
-        }
-    }
-}
-
-impl PersistenceStore for JsStore {
-    fn load_watermarks(&self, scope: &Scope) -> Result<Vec<RefWatermark>, StoreError> {
-        self.inner.load_watermarks(scope)
-    }
-
-    fn seen_blobs(
-        &self,
-        scope: &Scope,
-        ids: &[gix_hash::ObjectId],
-    ) -> Result<Vec<bool>, StoreError> {
-        self.inner.seen_blobs(scope, ids)
-    }
-
-    fn commit(&self, scope: &Scope, output: &FinalizeOutput) -> Result<(), StoreError> {
-        let _serial = self.commit_lock.lock();
-        self.inner.commit(scope, output)
-    }
+pub fn js_store(backend: JsBackend, store_id: u32) -> JsStore {
+    KvStore::with_commit_lock(backend, shared_commit_lock(u64::from(store_id) | (1 << 63)))
 }

@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyTuple};
 use scangit_core::StoreRef;
 use scangit_core::persist::kv::KvPairs;
+use scangit_core::persist::kv::shared_commit_lock;
 use scangit_core::persist::{KvBackend, KvStore, MemoryStore, SqliteStore, StoreError};
 
 use crate::errors;
@@ -293,8 +294,14 @@ pub fn resolve(
             ));
         }
     }
-    Ok(Some(StoreRef::new(KvStore::new(PyBackend {
-        obj: obj.clone().unbind(),
-        failure: failure.clone(),
-    }))))
+    // One commit lock per Python object (by address, while any scan holds it): concurrent scans
+    // into the same object keep "newer never loses".
+    let lock = shared_commit_lock(obj.as_ptr() as usize as u64);
+    Ok(Some(StoreRef::new(KvStore::with_commit_lock(
+        PyBackend {
+            obj: obj.clone().unbind(),
+            failure: failure.clone(),
+        },
+        lock,
+    ))))
 }

@@ -9,8 +9,14 @@
 //!   applies a watermark op only if its sequence is at least the stored one ("newer never
 //!   loses", tombstones included), and hands the resulting puts to the backend in one call.
 //!
-//! The read-then-write of `commit` is serialized within the process by a lock; a backend shared
-//! by several processes must serialize `write_batch` calls itself to keep "newer never loses".
+//! The read-then-write of `commit` is serialized within the process by a lock. Bindings that wrap
+//! one foreign store object in a new `KvStore` per scan share that lock through
+//! [`shared_commit_lock`] (keyed by the object's identity), so concurrent scans into the same
+//! object keep "newer never loses"; a backend shared by several processes must serialize
+//! `write_batch` calls itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
 use gix_hash::ObjectId;
 use parking_lot::Mutex;
@@ -38,14 +44,36 @@ pub trait KvBackend: Send + Sync {
 /// See the module documentation.
 pub struct KvStore<B> {
     backend: B,
-    commit_lock: Mutex<()>,
+    commit_lock: Arc<Mutex<()>>,
+}
+
+/// The commit lock of every live [`KvStore`] built over the foreign store identified by `key`
+/// (e.g. an object's address, or an id a binding hands out): one lock per identity while any
+/// store holds it.
+pub fn shared_commit_lock(key: u64) -> Arc<Mutex<()>> {
+    static LOCKS: Mutex<Option<HashMap<u64, Weak<Mutex<()>>>>> = Mutex::new(None);
+    let mut locks = LOCKS.lock();
+    let locks = locks.get_or_insert_with(HashMap::new);
+    if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    locks.retain(|_, w| w.strong_count() > 0);
+    let lock = Arc::new(Mutex::new(()));
+    locks.insert(key, Arc::downgrade(&lock));
+    lock
 }
 
 impl<B: KvBackend> KvStore<B> {
     pub fn new(backend: B) -> Self {
+        Self::with_commit_lock(backend, Arc::new(Mutex::new(())))
+    }
+
+    /// A store whose commits are serialized with every other holder of `lock` (see
+    /// [`shared_commit_lock`]).
+    pub fn with_commit_lock(backend: B, lock: Arc<Mutex<()>>) -> Self {
         Self {
             backend,
-            commit_lock: Mutex::new(()),
+            commit_lock: lock,
         }
     }
 
@@ -229,5 +257,51 @@ mod tests {
         assert_eq!(store.seen_blobs(&scope, &[oid(12)]).unwrap(), vec![true]);
         store.commit(&scope, &batch(&scope, 9, 3, &[])).unwrap();
         assert_eq!(store.load_watermarks(&scope).unwrap()[0].tip, oid(3));
+    }
+
+    /// A shared map whose writes are slow, so two commits overlap.
+    struct SlowBackend(Arc<MapBackend>);
+
+    impl KvBackend for SlowBackend {
+        fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.0.get_many(keys)
+        }
+        fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+            self.0.scan_prefix(prefix)
+        }
+        fn write_batch(&self, puts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), StoreError> {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            self.0.write_batch(puts)
+        }
+    }
+
+    #[test]
+    fn stores_over_one_object_sharing_a_lock_keep_newer_never_loses() {
+        // Scan seq 5 commits first; scan seq 3 starts its commit while 5's write is in flight.
+        // With separate locks, 3 reads no watermark and its write lands last: the tip moves
+        // back. With the shared lock, 3 waits, sees 5 and keeps it.
+        for shared in [true, false] {
+            let map = Arc::new(MapBackend::default());
+            let lock = |k| {
+                if shared {
+                    shared_commit_lock(k)
+                } else {
+                    Arc::new(Mutex::new(()))
+                }
+            };
+            let key = 0x5eed_0000 + u64::from(shared);
+            let a = KvStore::with_commit_lock(SlowBackend(map.clone()), lock(key));
+            let b = KvStore::with_commit_lock(SlowBackend(map.clone()), lock(key));
+            let scope = Scope::new("repo", [1; 32]);
+            std::thread::scope(|s| {
+                s.spawn(|| a.commit(&scope, &batch(&scope, 5, 1, &[])).unwrap());
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                s.spawn(|| b.commit(&scope, &batch(&scope, 3, 2, &[])).unwrap());
+            });
+            let w = KvStore::new(SlowBackend(map))
+                .load_watermarks(&scope)
+                .unwrap();
+            assert_eq!(w[0].scan_seq == 5, shared, "shared lock {shared}: {w:?}");
+        }
     }
 }
