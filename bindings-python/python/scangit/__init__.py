@@ -59,8 +59,9 @@ class Store(Protocol):
     store only keeps bytes. Methods are called from the scan's native threads, holding the GIL,
     one call at a time per scan. An exception raised by any of them ends the scan with
     `StoreError` (whose ``__cause__`` is that exception) and nothing of the scan is persisted.
-    A store shared by concurrent scans (or processes) must make ``write_batch`` atomic with
-    respect to the others.
+    Scans in one process that share a store object have their commits serialized by the
+    library (so an older scan finishing last never moves a ref watermark back); a store shared
+    by several processes must make ``write_batch`` atomic with respect to the others.
 
     A dict-backed store::
 
