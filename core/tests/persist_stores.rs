@@ -497,3 +497,54 @@ fn the_trait_is_object_safe_and_shared_across_threads() {
             .all(|w| w.scan_seq == 4)
     );
 }
+
+#[test]
+fn many_connections_opening_one_new_store_file_at_once_all_succeed() {
+    // Switching a fresh file to WAL takes a shared then an exclusive lock; two connections doing
+    // it at once deadlock, and SQLite breaks that by answering BUSY to one at once, without its
+    // busy handler. Two processes opening one new store failed that way; `open` must retry.
+    let dir = TempDir::new("open-race");
+    for round in 0..20 {
+        let db = dir.path().join(format!("store-{round}.db"));
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        SqliteStore::open(&db).map(|_| ())
+                    })
+                })
+                .collect();
+            for h in handles {
+                let r = h.join().unwrap();
+                assert!(r.is_ok(), "round {round}: {:?}", r.err());
+            }
+        });
+    }
+}
+
+#[test]
+fn opening_a_store_while_another_connection_holds_the_file_waits_instead_of_failing() {
+    // Switching a fresh file to WAL needs an exclusive lock, and SQLite answers BUSY at once
+    // (without its busy handler) when another connection holds one: two processes opening one
+    // new store file at the same moment failed that way. `open` must wait like a commit does.
+    let dir = TempDir::new("open-busy");
+    let db = dir.path().join("store.db");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch("CREATE TABLE t(x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let t = std::time::Instant::now();
+    let store = SqliteStore::open(&db);
+    release.join().unwrap();
+    assert!(store.is_ok(), "{:?}", store.err());
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(300),
+        "it waited for the lock"
+    );
+}

@@ -147,6 +147,32 @@ fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| StoreError::backend(format!("sqlite: {context}"), e)
 }
 
+const BUSY_RETRY: Duration = Duration::from_millis(5);
+
+fn is_busy(e: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        e.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Run `f` until it does not fail with SQLITE_BUSY/LOCKED, for at most `timeout`.
+fn retry_busy<T>(
+    timeout: Duration,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(BUSY_RETRY)
+            }
+            other => return other,
+        }
+    }
+}
+
 fn seq_to_sql(seq: u64) -> Result<i64, StoreError> {
     i64::try_from(seq)
         .map_err(|_| StoreError::InvalidBatch(format!("scan_seq {seq} exceeds 2^63-1")))
@@ -170,9 +196,13 @@ impl SqliteStore {
             .map_err(|e| StoreError::backend(format!("sqlite: open {}", path.display()), e))?;
         conn.busy_timeout(options.busy_timeout)
             .map_err(sql("busy_timeout"))?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(sql("journal_mode"))?;
+        // Switching a new file to WAL takes a shared then an exclusive lock; connections doing it
+        // at once deadlock and SQLite answers BUSY to one at once, without the busy handler. Retry
+        // until the busy timeout, as a commit would wait.
+        let mode: String = retry_busy(options.busy_timeout, || {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        })
+        .map_err(sql("journal_mode"))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!(
                 "{}: cannot enable WAL (journal_mode is {mode})",
@@ -194,7 +224,17 @@ impl SqliteStore {
             .map_err(sql("cache_size"))?;
         conn.pragma_update(None, "mmap_size", 256i64 << 20)
             .map_err(sql("mmap_size"))?;
-        migrate(&mut conn)?;
+        let deadline = std::time::Instant::now() + options.busy_timeout;
+        loop {
+            match migrate(&mut conn) {
+                Err(StoreError::Backend { source, .. })
+                    if is_busy(source.as_ref()) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(BUSY_RETRY);
+                }
+                other => break other?,
+            }
+        }
         Ok(Self {
             conn: Mutex::new(conn),
             path,
