@@ -104,14 +104,20 @@ fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-fn finding(f: &Finding, reveal_secrets: bool) -> FindingJs<'_> {
-    let (path, path_bytes) = match f.path.as_deref() {
+/// A git path as JS sees it: a string, plus the exact bytes when they are not valid UTF-8 (the
+/// string is then a lossy rendering).
+pub(crate) fn path_fields(path: Option<&[u8]>) -> (Option<Cow<'_, str>>, Option<&[u8]>) {
+    match path {
         None => (None, None),
         Some(bytes) => match std::str::from_utf8(bytes) {
             Ok(s) => (Some(Cow::Borrowed(s)), None),
             Err(_) => (Some(String::from_utf8_lossy(bytes)), Some(bytes)),
         },
-    };
+    }
+}
+
+fn finding(f: &Finding, reveal_secrets: bool) -> FindingJs<'_> {
+    let (path, path_bytes) = path_fields(f.path.as_deref());
     FindingJs {
         r#type: "finding",
         rule_id: &f.rule_id,

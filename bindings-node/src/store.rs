@@ -81,13 +81,7 @@ struct StoredFindingJs<'a> {
 
 impl<'a> StoredFindingJs<'a> {
     fn new(f: &'a scangit_core::persist::StoredFinding) -> Self {
-        let (path, path_bytes) = match f.path.as_deref() {
-            None => (None, None),
-            Some(b) => match std::str::from_utf8(b) {
-                Ok(s) => (Some(s.into()), None),
-                Err(_) => (Some(String::from_utf8_lossy(b)), Some(b)),
-            },
-        };
+        let (path, path_bytes) = crate::events::path_fields(f.path.as_deref());
         Self {
             repo_id: &f.repo_id,
             rules_hash: &f.rules_hash,

@@ -547,22 +547,34 @@ fn build_tables(
     threads: usize,
     should_abort: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<PackTable>, ScanError> {
+    let all = (0..odb.packs.len() as u32).collect();
+    Ok(build_tables_of(odb, all, threads, should_abort)?
+        .into_iter()
+        .map(|t| t.expect("every pack has a table"))
+        .collect())
+}
+
+/// Entry tables of the packs `pids`, built in parallel (one task per pack); one slot per pack of
+/// the object database, `None` for the packs not asked for.
+fn build_tables_of(
+    odb: &Odb,
+    pids: Vec<u32>,
+    threads: usize,
+    should_abort: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<Option<PackTable>>, ScanError> {
     let slots: Vec<Mutex<Option<PackTable>>> = odb.packs.iter().map(|_| Mutex::new(None)).collect();
     crate::scheduler::run(
-        (0..odb.packs.len()).collect(),
+        pids,
         threads,
         should_abort,
         ScanError::aborted,
         || (),
-        |_, i| {
-            *slots[i].lock() = Some(PackTable::build(&odb.packs[i]));
+        |_, pid| {
+            *slots[pid as usize].lock() = Some(PackTable::build(&odb.packs[pid as usize]));
             Ok(())
         },
     )?;
-    Ok(slots
-        .into_iter()
-        .map(|s| s.into_inner().expect("every pack has a table"))
-        .collect())
+    Ok(slots.into_iter().map(|s| s.into_inner()).collect())
 }
 
 /// Append every blob of every pack and every loose blob that the plan does not hold yet, with no
@@ -648,22 +660,7 @@ fn place(
     });
     let mut tables: Vec<Option<PackTable>> = match tables {
         Some(t) => t.into_iter().map(Some).collect(),
-        None => {
-            let slots: Vec<Mutex<Option<PackTable>>> =
-                odb.packs.iter().map(|_| Mutex::new(None)).collect();
-            crate::scheduler::run(
-                pack_ids.clone(),
-                threads,
-                should_abort,
-                ScanError::aborted,
-                || (),
-                |_, pid| {
-                    *slots[pid as usize].lock() = Some(PackTable::build(&odb.packs[pid as usize]));
-                    Ok(())
-                },
-            )?;
-            slots.into_iter().map(|s| s.into_inner()).collect()
-        }
+        None => build_tables_of(odb, pack_ids.clone(), threads, should_abort)?,
     };
     let mut packs = Vec::new();
     for pid in pack_ids {
