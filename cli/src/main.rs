@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scangit_core::persist::SqliteStore;
-use scangit_core::rules::RuleSet;
+use scangit_core::rules::{LoadOptions, RuleSet};
 use scangit_core::{Engine, Outcome, ScanError, ScanMode, ScanOptions, StoreRef};
 
 use crate::error::CliError;
@@ -104,6 +104,10 @@ struct ScanArgs {
     /// Rules file (TOML, gitleaks-compatible) instead of the built-in rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Refuse a rules file with anything not fully applied or a rule id defined twice (which
+    /// otherwise warns, the later definition winning as in gitleaks).
+    #[arg(long)]
+    strict_rules: bool,
     /// Persist results in a SQLite file and scan incrementally: only commits after the stored
     /// ref watermarks, only blobs not scanned before under the same rules.
     #[arg(long, value_name = "FILE.db")]
@@ -168,20 +172,11 @@ fn warn(message: &str) {
 }
 
 /// Builds the engine from `--rules` or the built-in set, printing rule warnings.
-fn build_engine(rules: Option<&PathBuf>) -> Result<Engine, CliError> {
-    let Some(path) = rules else {
-        return Engine::builtin().map_err(|e| CliError::Scan(e.into()));
-    };
-    let (set, warnings) = RuleSet::from_path(path).map_err(ScanError::from)?;
+fn build_engine(rules: Option<&PathBuf>, strict: bool) -> Result<Engine, CliError> {
+    let (set, warnings) = RuleSet::load(rules.map(PathBuf::as_path), LoadOptions { strict })
+        .map_err(ScanError::from)?;
     for w in &warnings {
-        match &w.rule_id {
-            Some(id) => warn(&format!(
-                "rules {}: rule {id}: {}",
-                path.display(),
-                w.message
-            )),
-            None => warn(&format!("rules {}: {}", path.display(), w.message)),
-        }
+        warn(&format!("rules {w}"));
     }
     Ok(Engine::new(&set).map_err(ScanError::from)?)
 }
@@ -213,7 +208,7 @@ fn open_output(
 }
 
 fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
-    let engine = build_engine(args.rules.as_ref())?;
+    let engine = build_engine(args.rules.as_ref(), args.strict_rules)?;
     let store = match &args.store {
         Some(path) => Some(StoreRef::new(
             SqliteStore::open(path).map_err(ScanError::from)?,

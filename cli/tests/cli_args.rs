@@ -41,10 +41,8 @@ fn not_a_repository_exits_2_with_a_clear_message() {
     let dir = temp_dir("not-a-repo");
     let o = scangit(&["scan", dir.to_str().unwrap(), "--no-progress"]);
     let err = assert_clean_error(&o);
-    // TODO(lead): drop the second alternative once the runner is wired (scan() is a stub that
-    // returns an internal error today); then this must be repo_not_found.
     assert!(
-        err.starts_with("scangit: error: repo_not_found: ") || err.contains("runner not wired yet"),
+        err.starts_with("scangit: error: repo_not_found: "),
         "stderr: {err}"
     );
 }
@@ -70,10 +68,8 @@ fn unknown_flag_and_missing_repo_exit_2() {
     assert_clean_error(&scangit(&["scan", ".", "--threads", "many"]));
 }
 
-/// `--store` makes scans incremental and `findings --store` lists what was recorded.
-#[test]
-fn store_makes_rescans_incremental_and_findings_lists_them() {
-    let dir = temp_dir("store");
+/// A repository under `dir` with one commit holding `files`.
+fn new_repo(dir: &std::path::Path, files: &[(&str, &str)]) -> PathBuf {
     let repo = dir.join("repo");
     let git = |args: &[&str]| {
         let o = Command::new("git")
@@ -82,7 +78,7 @@ fn store_makes_rescans_incremental_and_findings_lists_them() {
             .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
             .args(args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", &dir)
+            .env("HOME", dir)
             .output()
             .unwrap();
         assert!(
@@ -93,10 +89,69 @@ fn store_makes_rescans_incremental_and_findings_lists_them() {
     };
     std::fs::create_dir_all(&repo).unwrap();
     git(&["init", "-q", "-b", "main"]);
-    let token = "glpat-Zq3xV8mK2pL9wR4tY7uB";
-    std::fs::write(repo.join("ci.env"), format!("GITLAB_TOKEN={token}\n")).unwrap();
+    for (name, text) in files {
+        std::fs::write(repo.join(name), text).unwrap();
+    }
     git(&["add", "."]);
-    git(&["commit", "-q", "-m", "add ci"]);
+    git(&["commit", "-q", "-m", "add files"]);
+    repo
+}
+
+/// A rules file whose rule id repeats (gitleaks keeps the later rule) loads with a warning
+/// naming the rule; `--strict-rules` refuses it, and any other warning, as rules_invalid.
+#[test]
+fn duplicate_rule_ids_warn_and_strict_rules_refuses_them() {
+    let dir = temp_dir("dup-rules");
+    let repo = new_repo(&dir, &[("a.txt", "key = dup_A7x9Q2m4\n")]);
+    let rules = dir.join("dup.toml");
+    std::fs::write(
+        &rules,
+        "[[rules]]\nid = 'dup'\nregex = 'never_[0-9]{8}'\n\n\
+         [[rules]]\nid = 'dup'\nregex = '''dup_[A-Za-z0-9]{8}'''\n",
+    )
+    .unwrap();
+    let (r, f) = (repo.to_str().unwrap(), rules.to_str().unwrap());
+    let o = scangit(&[
+        "scan",
+        r,
+        "--rules",
+        f,
+        "--format",
+        "jsonl",
+        "--no-progress",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let want = format!(
+        "scangit: warning: rules {f}: rule dup: duplicate rule id (lines 1 and 5): the later \
+         definition replaces the earlier"
+    );
+    assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["type"] == "finding")
+        .collect();
+    assert_eq!(findings.len(), 1, "the later definition is the one applied");
+    assert_eq!(findings[0]["rule_id"], "dup");
+
+    let strict = scangit(&["scan", r, "--rules", f, "--strict-rules", "--no-progress"]);
+    let err = assert_clean_error(&strict);
+    assert!(
+        err.starts_with("scangit: error: rules_invalid: ")
+            && err.contains("rule dup: duplicate rule id (lines 1 and 5)"),
+        "{err}"
+    );
+    // The built-in rules pass strict loading.
+    let builtin = scangit(&["scan", r, "--strict-rules", "--no-progress"]);
+    assert_eq!(builtin.status.code(), Some(0), "{}", stderr(&builtin));
+}
+
+/// `--store` makes scans incremental and `findings --store` lists what was recorded.
+#[test]
+fn store_makes_rescans_incremental_and_findings_lists_them() {
+    let dir = temp_dir("store");
+    let token = "glpat-Zq3xV8mK2pL9wR4tY7uB";
+    let repo = new_repo(&dir, &[("ci.env", &format!("GITLAB_TOKEN={token}\n"))]);
     let db = dir.join("findings.db");
     let (r, d) = (repo.to_str().unwrap(), db.to_str().unwrap());
     let jsonl = |o: &Output| -> Vec<serde_json::Value> {
@@ -202,6 +257,7 @@ fn version_and_help() {
         "--mode",
         "--threads",
         "--rules",
+        "--strict-rules",
         "--store",
         "--reveal-secrets",
         "--include-ref",

@@ -2,7 +2,7 @@
 //! secret groups, slow-path rules, rules hash).
 
 use scangit_core::engine::{Engine, Match};
-use scangit_core::rules::{AllowCondition, RegexTarget, RuleSet, RulesError};
+use scangit_core::rules::{AllowCondition, LoadOptions, RegexTarget, RuleSet, RulesError};
 
 fn engine(toml: &str) -> Engine {
     let (set, _) = RuleSet::from_toml_str(toml, "test.toml").expect("rules parse");
@@ -40,21 +40,90 @@ fn bad_regex_error_names_rule_and_line() {
 }
 
 #[test]
-fn duplicate_ids_are_rejected_with_both_lines() {
-    let text = "[[rules]]\nid = 'a'\nregex = 'x'\n[[rules]]\nid = 'a'\nregex = 'y'\n";
-    let err = RuleSet::from_toml_str(text, "d.toml").unwrap_err();
+fn duplicate_ids_warn_and_the_later_wins_and_strict_loading_rejects_them() {
+    // gitleaks keeps the later of two rules with one id (its own testdata/config/simple.toml
+    // has two `google` rules); we do the same, never silently.
+    let text = "[[rules]]\nid = 'a'\nregex = 'x'\n[[rules]]\nid = 'b'\nregex = 'z'\n\
+                [[rules]]\nid = 'a'\nregex = 'y'\n";
+    let (set, warnings) = RuleSet::from_toml_str(text, "d.toml").unwrap();
+    let ids: Vec<&str> = set.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["b", "a"]);
+    assert_eq!(set.rule("a").unwrap().regex.as_deref(), Some("y"));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0].to_string();
     assert!(
-        matches!(
-            err,
-            RulesError::DuplicateId {
-                line: 4,
-                first_line: 1,
-                ..
-            }
-        ),
+        w.starts_with("d.toml: rule a: duplicate rule id (lines 1 and 7)"),
+        "{w}"
+    );
+
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dup-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d.toml");
+    std::fs::write(&path, text).unwrap();
+    let (lenient, w) = RuleSet::load(Some(&path), LoadOptions::default()).unwrap();
+    assert_eq!((lenient.rules().len(), w.len()), (2, 1));
+    let err = RuleSet::load(Some(&path), LoadOptions { strict: true }).unwrap_err();
+    assert!(
+        matches!(&err, RulesError::Strict { rule: Some(r), .. } if r == "a"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("\"a\""));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("d.toml") && msg.contains("rule a") && msg.contains("lines 1 and 7"),
+        "{msg}"
+    );
+    // The built-in set loads strictly: every key in it is applied, no id repeats.
+    let (builtin, w) = RuleSet::load(None, LoadOptions { strict: true }).unwrap();
+    assert!(builtin.rules().len() >= 150 && w.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn allowlist_mistakes_gitleaks_rejects_are_errors_naming_the_place() {
+    // The allowlist mistakes gitleaks' own tests reject (its testdata/config/invalid).
+    let base = TOKEN_RULE.to_string();
+    let cases = [
+        (
+            format!("{base}[[rules.allowlists]]\ndescription = 'nothing'\n"),
+            "rule tok: field `allowlists`: an allowlist needs at least one of",
+        ),
+        (
+            "[[allowlists]]\ndescription = 'nothing'\n".to_string(),
+            "field `allowlists`: an allowlist needs at least one of",
+        ),
+        (
+            format!("{base}[[allowlists]]\ntargetRules = ['tok', 'nope']\nregexes = ['x']\n"),
+            "rule id \"nope\", which does not exist",
+        ),
+        (
+            "[allowlist]\nregexes = ['1']\n[[allowlists]]\nregexes = ['2']\n".to_string(),
+            "cannot be used alongside",
+        ),
+        (
+            format!(
+                "{base}[rules.allowlist]\nregexes = ['1']\n[[rules.allowlists]]\nregexes = ['2']\n"
+            ),
+            "rule tok: field `allowlists`: `allowlist` (deprecated) cannot be used alongside",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = RuleSet::from_toml_str(&text, "a.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("a.toml: line ") && msg.contains(want),
+            "{msg}\n---\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_skip_report_rule_replaced_by_a_later_definition_is_reported() {
+    let text = "[[rules]]\nid = 'a'\nregex = 'x'\nskipReport = true\n\
+                [[rules]]\nid = 'a'\nregex = 'y'\n";
+    let (set, _) = RuleSet::from_toml_str(text, "s.toml").unwrap();
+    assert_eq!(set.rules().len(), 1);
+    assert_eq!(set.rule("a").unwrap().regex.as_deref(), Some("y"));
 }
 
 #[test]
@@ -191,7 +260,8 @@ fn allowlists_per_rule_and_global_suppress() {
     let global = engine(&format!("{base}[allowlist]\nregexes = ['''^Ab3d''']\n"));
     assert!(scan(&global, "tok_Ab3dE5gH7jK9").is_empty());
     let other_target = engine(&format!(
-        "{base}[[allowlists]]\ntargetRules = ['zzz']\nregexes = ['''^Ab3d''']\n"
+        "{base}[[rules]]\nid = 'zzz'\nregex = 'zzz_[0-9]{{8}}'\n\
+         [[allowlists]]\ntargetRules = ['zzz']\nregexes = ['''^Ab3d''']\n"
     ));
     assert_eq!(scan(&other_target, "tok_Ab3dE5gH7jK9").len(), 1);
     let and = engine(&format!(

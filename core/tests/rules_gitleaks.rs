@@ -203,6 +203,8 @@ fn gitleaks_own_configs_load() {
         let invalid = f.components().any(|c| c.as_os_str() == "invalid");
         let result = RuleSet::from_path(f).and_then(|(set, w)| Engine::new(&set).map(|e| (e, w)));
         match result {
+            // gitleaks' invalid/ configs are each rejected by its own tests.
+            Ok(_) if invalid => failures.push(format!("{}: loaded", f.display())),
             Ok((engine, warnings)) => eprintln!(
                 "{}: {} rules, {} warnings{}",
                 f.display(),
@@ -210,7 +212,7 @@ fn gitleaks_own_configs_load() {
                 warnings.len(),
                 warnings
                     .iter()
-                    .map(|w| format!("\n    {:?}: {}", w.rule_id, w.message))
+                    .map(|w| format!("\n    {w}"))
                     .collect::<String>()
             ),
             Err(e) if invalid => eprintln!("{}: rejected: {e}", f.display()),
@@ -222,12 +224,6 @@ fn gitleaks_own_configs_load() {
             {
                 eprintln!("{}: rejected (as in gitleaks): {e}", f.display())
             }
-            // simple.toml defines rule id "google" twice; gitleaks keeps the last silently, we
-            // reject duplicate ids (the issue asks for an error naming the rule).
-            Err(e @ RulesError::DuplicateId { .. }) => {
-                eprintln!("{}: rejected (duplicate id): {e}", f.display())
-            }
-
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }

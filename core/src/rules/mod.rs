@@ -48,14 +48,13 @@ pub enum RulesError {
         field: String,
         message: String,
     },
-    #[error(
-        "{origin}: line {line}: duplicate rule id {rule:?} (first defined on line {first_line})"
-    )]
-    DuplicateId {
+    /// Loading in strict mode ([`LoadOptions::strict`]): something the file has would not be
+    /// (fully) applied, or a rule id is defined twice. The message is the warning's own.
+    #[error("{origin}: {}{message} (strict rules: every warning is an error)", rule_prefix(.rule))]
+    Strict {
         origin: String,
-        line: usize,
-        rule: String,
-        first_line: usize,
+        rule: Option<String>,
+        message: String,
     },
 }
 
@@ -66,11 +65,35 @@ fn rule_prefix(rule: &Option<String>) -> String {
     }
 }
 
-/// Something in a rules file that was accepted but is not (fully) applied.
+/// Something in a rules file that was accepted but is not (fully) applied, or that gitleaks
+/// accepts silently and we do not (a rule id defined twice).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RulesWarning {
+    /// The file it is in (a path, or "builtin.toml"): an `[extend]`ed file names itself.
+    pub origin: String,
     pub rule_id: Option<String>,
     pub message: String,
+}
+
+impl std::fmt::Display for RulesWarning {
+    /// `origin: rule ID: message`, the form every front door prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}{}",
+            self.origin,
+            rule_prefix(&self.rule_id),
+            self.message
+        )
+    }
+}
+
+/// How a rules file is loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Every warning is an error ([`RulesError::Strict`]): for checking a rules file in CI, or
+    /// refusing a gitleaks config whose rule ids collide instead of letting the later win.
+    pub strict: bool,
 }
 
 /// How the criteria of one allowlist combine (gitleaks `condition`).
@@ -209,6 +232,27 @@ impl RuleSet {
     /// directory first, then the current directory (gitleaks resolves it against the latter).
     pub fn from_path(path: &Path) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
         parse::parse_file(path, 0)
+    }
+
+    /// Loads the file at `path`, or the built-in rules when `path` is `None`, per `options`:
+    /// the one entry point of the CLI and the bindings.
+    pub fn load(
+        path: Option<&Path>,
+        options: LoadOptions,
+    ) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
+        let (set, warnings) = match path {
+            Some(p) => Self::from_path(p)?,
+            None => Self::from_toml_str(BUILTIN, "builtin.toml")?,
+        };
+        let mut rest = warnings.into_iter();
+        match rest.next() {
+            Some(w) if options.strict => Err(RulesError::Strict {
+                origin: w.origin,
+                rule: w.rule_id,
+                message: w.message,
+            }),
+            first => Ok((set, first.into_iter().chain(rest).collect())),
+        }
     }
 
     /// Where the rules came from (a path or "builtin.toml").

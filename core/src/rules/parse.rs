@@ -99,6 +99,10 @@ struct Extend {
     line: usize,
 }
 
+/// gitleaks rejects a table that has both the deprecated single allowlist and the list.
+const OLD_AND_NEW: &str =
+    "`allowlist` (deprecated) cannot be used alongside `allowlists` in one table, as in gitleaks";
+
 /// Upper bound on a rule's `max_len`: keeps the engine's context (and so chunk overlap) modest.
 pub(crate) const MAX_LEN_LIMIT: usize = 16 * 1024;
 
@@ -123,6 +127,7 @@ impl Ctx<'_> {
 
     fn warn(&mut self, rule: Option<&str>, message: String) {
         self.warnings.push(RulesWarning {
+            origin: self.origin.to_owned(),
             rule_id: rule.map(str::to_owned),
             message,
         });
@@ -306,8 +311,13 @@ fn parse_inner(
         ..RuleSet::default()
     };
     let mut extend: Option<Extend> = None;
-    // Rules with `skipReport = true` only feed composite rules, which we do not support.
-    let mut skipped: Vec<String> = Vec::new();
+    // Rules with `skipReport = true` only feed composite rules, which we do not support. One
+    // entry per rule, in order (the id of a skipped rule, else None).
+    let mut skipped: Vec<Option<String>> = Vec::new();
+    // Where `[allowlist]`/`[[allowlists]]` keys are (both at once is an error, as in gitleaks)
+    // and the line of each global allowlist of this file.
+    let mut old_and_new: Vec<Range<usize>> = Vec::new();
+    let mut global_lines: Vec<usize> = Vec::new();
     for (key, value) in root.iter() {
         let k: &str = key.get_ref();
         match k {
@@ -315,14 +325,14 @@ fn parse_inner(
             "rules" => {
                 for (t, span) in cx.tables(value, None, k)? {
                     let (rule, skip) = parse_rule(&mut cx, t, span)?;
-                    if skip {
-                        skipped.push(rule.id.clone());
-                    }
+                    skipped.push(skip.then(|| rule.id.clone()));
                     set.rules.push(rule);
                 }
             }
             "allowlist" | "allowlists" => {
+                old_and_new.push(key.span());
                 for (t, span) in cx.tables(value, None, k)? {
+                    global_lines.push(cx.line(span.clone()));
                     let al = parse_allowlist(&mut cx, t, span, None, true)?;
                     set.allowlists.push(al);
                 }
@@ -341,19 +351,42 @@ fn parse_inner(
         }
     }
 
-    // Duplicate ids are an error: findings, fingerprints and allowlists are keyed by id.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for r in &set.rules {
-        if let Some(&first_line) = seen.get(r.id.as_str()) {
-            return Err(RulesError::DuplicateId {
-                origin: origin.to_owned(),
-                line: r.line,
-                rule: r.id.clone(),
-                first_line,
-            });
-        }
-        seen.insert(&r.id, r.line);
+    if let [_, second, ..] = old_and_new.as_slice() {
+        return Err(cx.bad(second.clone(), None, "allowlist", OLD_AND_NEW));
     }
+
+    // A rule id defined twice: gitleaks keeps the later definition (its rules live in a map by
+    // id), so a gitleaks config with a collision loads the same here, but never silently. In
+    // strict loading the warning is an error.
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut replaced: Vec<usize> = Vec::new();
+    for (i, r) in set.rules.iter().enumerate() {
+        if let Some(earlier) = first.insert(r.id.clone(), i) {
+            replaced.push(earlier);
+            let first_line = set.rules[earlier].line;
+            cx.warn(
+                Some(&r.id),
+                format!(
+                    "duplicate rule id (lines {first_line} and {}): the later definition replaces \
+                     the earlier, as in gitleaks",
+                    r.line
+                ),
+            );
+        }
+    }
+    if !replaced.is_empty() {
+        let mut i = 0;
+        set.rules.retain(|_| {
+            i += 1;
+            !replaced.contains(&(i - 1))
+        });
+        let mut j = 0;
+        skipped.retain(|_| {
+            j += 1;
+            !replaced.contains(&(j - 1))
+        });
+    }
+    let skipped: Vec<String> = skipped.into_iter().flatten().collect();
 
     if let Some(ext) = extend {
         apply_extend(&mut cx, &mut set, ext, dir, depth)?;
@@ -362,6 +395,7 @@ fn parse_inner(
             let keep = r.regex.is_some() || r.path.is_some();
             if !keep {
                 cx.warnings.push(RulesWarning {
+                    origin: origin.to_owned(),
                     rule_id: Some(r.id.clone()),
                     message:
                         "rule has neither `regex` nor `path` and extends no base rule: ignored"
@@ -377,14 +411,20 @@ fn parse_inner(
     if !skipped.is_empty() {
         set.rules.retain(|r| !skipped.contains(&r.id));
     }
+    // This file's global allowlists come first (an extended file's follow, checked there).
     let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
-    for al in &set.allowlists {
+    for (al, &line) in set.allowlists.iter().zip(&global_lines) {
         for t in &al.target_rules {
             if !ids.contains(&t.as_str()) && !skipped.contains(t) {
-                cx.warn(
-                    None,
-                    format!("global allowlist targets unknown rule id {t:?}"),
-                );
+                return Err(RulesError::BadField {
+                    origin: origin.to_owned(),
+                    line,
+                    rule: None,
+                    field: "targetRules".into(),
+                    message: format!(
+                        "global allowlist targets rule id {t:?}, which does not exist"
+                    ),
+                });
             }
         }
     }
@@ -601,6 +641,7 @@ fn parse_rule(
         return Err(cx.bad(span, None, "id", "rule id is empty"));
     }
     let rid = Some(id.as_str());
+    let mut seen_allowlist_key = false;
     let mut rule = Rule {
         id: id.clone(),
         description: String::new(),
@@ -662,6 +703,11 @@ fn parse_rule(
             }
             "tags" => rule.tags = cx.strings(v, rid, k)?,
             "allowlist" | "allowlists" => {
+                // A table's keys are unique: a second one here means both spellings.
+                if seen_allowlist_key {
+                    return Err(cx.bad(key.span(), rid, k, OLD_AND_NEW));
+                }
+                seen_allowlist_key = true;
                 for (at, aspan) in cx.tables(v, rid, k)? {
                     let al = parse_allowlist(cx, at, aspan, rid, false)?;
                     rule.allowlists.push(al);
@@ -836,10 +882,14 @@ fn parse_allowlist(
         }
     }
     if !al.has_content_criteria() && !al.needs_location() {
-        cx.warn(
-            rule,
-            format!("line {line}: allowlist without criteria has no effect"),
-        );
+        return Err(RulesError::BadField {
+            origin: cx.origin.to_owned(),
+            line,
+            rule: rule.map(str::to_owned),
+            field: "allowlists".into(),
+            message: "an allowlist needs at least one of commits, paths, regexes or stopwords"
+                .into(),
+        });
     }
     Ok(al)
 }
