@@ -195,8 +195,18 @@ export interface ScanOptions {
   mode?: 'odb-blob' | 'diff-history'
   /** Worker threads; 0 (default) = one per core. */
   threads?: number
-  /** Path of a rules file (TOML, gitleaks-compatible); default: the built-in rules. */
+  /**
+   * Path of a rules file (TOML, gitleaks-compatible); default: the built-in rules. Its warnings
+   * (a rule id defined twice, where the later definition wins as in gitleaks; something not
+   * fully applied) are emitted when the scan starts, as process warnings of type
+   * `'ScangitRulesWarning'` (`process.on('warning', ...)`), each naming the file and the rule.
+   */
   rules?: string
+  /**
+   * Refuse a rules file with any warning: the iteration rejects with a `code: 'rules_invalid'`
+   * error naming the rule instead. Default false.
+   */
+  strictRules?: boolean
   /**
    * Persistence: a SQLite file path, a SqliteStore, a MemoryStore or a JS store. With a store,
    * a scan skips what earlier complete scans (with the same rules) already covered.

@@ -5,7 +5,9 @@
 // threads; events come in batches (one `nextBatch()` per batch, a promise resolved off a libuv
 // worker), and the scan blocks while its queue of batches is full, so a slow consumer slows
 // the scan down instead of growing memory. `break`/`return` aborts the scan and releases it;
-// an AbortSignal aborts it and the iteration rejects with an AbortError.
+// an AbortSignal aborts it and the iteration rejects with an AbortError. Warnings of a rules
+// file (a rule id defined twice, ...) are emitted as process warnings of type
+// 'ScangitRulesWarning' when the scan starts (`strictRules` makes them errors instead).
 
 const native = require('./binding.js')
 
@@ -28,6 +30,9 @@ function scanError(code, message, cause) {
   err.code = code
   return err
 }
+
+/** The `type` of the process warnings a rules file's warnings are emitted as. */
+const RULES_WARNING = 'ScangitRulesWarning'
 
 function abortError(signal) {
   return scanError('aborted', 'The scan was aborted', signal && signal.reason)
@@ -181,7 +186,7 @@ function makeDispatcher(store, state) {
 // ------------------------------------------------------------------------------------ options
 
 const STRING_OPTIONS = ['mode', 'rules', 'since', 'range', 'repoId']
-const BOOL_OPTIONS = ['revealSecrets', 'allObjects', 'firstParentOnly', 'keepSecrets']
+const BOOL_OPTIONS = ['strictRules', 'revealSecrets', 'allObjects', 'firstParentOnly', 'keepSecrets']
 const SIZE_OPTIONS = ['maxBlobBytes', 'memoryBudgetBytes', 'chunkBytes']
 const LIST_OPTIONS = ['refInclude', 'refExclude']
 const KNOWN_OPTIONS = new Set([
@@ -385,6 +390,10 @@ class Scan {
         // the background (and `return()` waits for that).
         this.#finishSoon()
         throw toScanError(err)
+      }
+      // The rules warnings come with the result of the call that started the scan.
+      if (batch.warnings !== undefined && batch.warnings !== null) {
+        for (const message of batch.warnings) process.emitWarning(message, { type: RULES_WARNING })
       }
       if (batch.events !== undefined && batch.events !== null) {
         const events = JSON.parse(batch.events)

@@ -36,6 +36,12 @@
 // `scangit_abi_version()` (the library's) with `SCANGIT_ABI_VERSION` (the header's).
 #define SCANGIT_ABI_VERSION 1
 
+// A `scangit_engine_open` flag: load the rules strictly. Every warning the rules file would
+// give (a rule id defined twice, a key that is not applied, ...) is an error instead:
+// `SCANGIT_RULES_INVALID`, with the warning in the message. For checking a rules file in CI,
+// or refusing a gitleaks config whose rule ids collide instead of letting the later win.
+#define SCANGIT_RULES_STRICT 1
+
 // `scangit_options.mode`: each unique reachable blob once, in pack order (the default).
 #define SCANGIT_MODE_ODB_BLOB 0
 
@@ -340,13 +346,50 @@ uint32_t scangit_abi_version(void);
 // `sink` is NULL or valid for writes of `size` bytes.
 enum scangit_status scangit_sink_init(struct scangit_sink *sink, size_t size);
 
-// Compile the rules of the TOML file at `rules_path` (our format, gitleaks-compatible), or the
-// built-in rules when `rules_path` is NULL, into `*out` (free with `scangit_engine_free`).
-// Errors: `SCANGIT_RULES_INVALID`, `SCANGIT_INVALID_ARGUMENT`. Thread-safe.
+// Load and compile the rules of the TOML file at `rules_path` (our format, gitleaks-compatible),
+// or the built-in rules when `rules_path` is NULL, into `*out` (free with
+// `scangit_engine_free`). `flags` is 0 or `SCANGIT_RULES_STRICT`; other bits are
+// `SCANGIT_INVALID_ARGUMENT`.
+//
+// What the file has that is accepted but not (fully) applied, and a rule id defined twice (the
+// later definition wins, as in gitleaks), are warnings: the engine keeps them
+// (`scangit_engine_warning_count`, `scangit_engine_warning`), or with `SCANGIT_RULES_STRICT` the
+// first one fails the call. Errors: `SCANGIT_RULES_INVALID` (the message names the file, and the
+// line and rule when known), `SCANGIT_INVALID_ARGUMENT`; `*out` is untouched on failure.
+// Thread-safe.
+//
+// # Safety
+// `rules_path` is NULL or a NUL-terminated string; `out` is NULL or writable.
+enum scangit_status scangit_engine_open(const char *rules_path,
+                                        uint32_t flags,
+                                        struct scangit_engine **out);
+
+// `scangit_engine_open(rules_path, 0, out)`: the rules loaded leniently, their warnings kept on
+// the engine (`scangit_engine_warning_count`). Errors: `SCANGIT_RULES_INVALID`,
+// `SCANGIT_INVALID_ARGUMENT`. Thread-safe.
 //
 // # Safety
 // `rules_path` is NULL or a NUL-terminated string; `out` is NULL or writable.
 enum scangit_status scangit_engine_new(const char *rules_path, struct scangit_engine **out);
+
+// The number of warnings the rules file gave when `engine` was made (0 for the built-in
+// rules, and always 0 with `SCANGIT_RULES_STRICT`). Thread-safe.
+//
+// # Safety
+// `engine` is NULL or a live engine; `out` is NULL or writable.
+enum scangit_status scangit_engine_warning_count(const struct scangit_engine *engine, size_t *out);
+
+// Warning `index` (0-based, below `scangit_engine_warning_count`) of `engine` in `*out`: a
+// NUL-terminated UTF-8 line `origin: rule ID: message` (the rule part only when the warning is
+// about one rule), as the CLI prints it. The string belongs to the engine and stays valid until
+// `scangit_engine_free`. An index out of range is `SCANGIT_INVALID_ARGUMENT`. Thread-safe (the
+// warnings are immutable).
+//
+// # Safety
+// `engine` is NULL or a live engine; `out` is NULL or writable.
+enum scangit_status scangit_engine_warning(const struct scangit_engine *engine,
+                                           size_t index,
+                                           const char **out);
 
 // The number of rules in `engine`. Thread-safe.
 //
@@ -354,10 +397,12 @@ enum scangit_status scangit_engine_new(const char *rules_path, struct scangit_en
 // `engine` is NULL or a live engine; `out` is NULL or writable.
 enum scangit_status scangit_engine_rule_count(const struct scangit_engine *engine, size_t *out);
 
-// Free an engine (NULL is a no-op). Not while a scan on another thread still uses it.
+// Free an engine (NULL is a no-op), and with it the strings of `scangit_engine_warning`. Not
+// while a scan on another thread still uses it.
 //
 // # Safety
-// `engine` is NULL or a live engine from `scangit_engine_new`, not used afterwards.
+// `engine` is NULL or a live engine from `scangit_engine_open` or `scangit_engine_new`, not
+// used afterwards.
 void scangit_engine_free(struct scangit_engine *engine);
 
 // A new, untriggered abort token in `*out` (free with `scangit_abort_free`). Thread-safe.

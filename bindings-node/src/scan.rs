@@ -5,7 +5,8 @@
 //! batch and serializes it to JSON; on the main thread the promise resolves with that text. The
 //! stream's bounded queue gives the backpressure: while JS does not ask for the next batch, the
 //! scan's workers block. The scan starts (engine compiled, store opened) on the first
-//! `nextBatch()`, off the main thread.
+//! `nextBatch()`, off the main thread; the rules file's warnings travel back with that call's
+//! result, and `index.js` emits them on the main thread (`process.emitWarning`).
 //!
 //! Nothing here blocks the JS main thread on the scan: a scan may be waiting for a JS store's
 //! answer, which needs the main thread. Releasing (`release()`) aborts and then joins the scan
@@ -22,7 +23,7 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use scangit_core::options::{DEFAULT_MAX_BLOB_BYTES, DEFAULT_MEMORY_BUDGET_BYTES};
 use scangit_core::persist::SqliteStore as CoreSqliteStore;
-use scangit_core::rules::RuleSet;
+use scangit_core::rules::{LoadOptions, RuleSet};
 use scangit_core::stream::{NextBatch, ScanStream, StreamConfig};
 use scangit_core::{AbortToken, Engine, ScanError, ScanMode, ScanOptions, StoreRef};
 
@@ -40,6 +41,7 @@ pub struct NativeOptions {
     pub mode: Option<String>,
     pub threads: Option<u32>,
     pub rules: Option<String>,
+    pub strict_rules: Option<bool>,
     pub reveal_secrets: Option<bool>,
     pub max_blob_bytes: Option<f64>,
     pub memory_budget_bytes: Option<f64>,
@@ -55,9 +57,11 @@ pub struct NativeOptions {
 }
 
 /// What one `nextBatch()` resolves with: events (a JSON array), nothing yet, the end, or the
-/// error that ended the scan.
+/// error that ended the scan; and, from the call that started the scan, the rules warnings.
 #[napi(object)]
 pub struct BatchResult {
+    /// Warnings of the rules file (`origin: rule ID: message`), to be emitted by `index.js`.
+    pub warnings: Option<Vec<String>>,
     pub events: Option<String>,
     /// Some finding in `events` has `pathBytes` (to be turned into a Buffer).
     pub has_path_bytes: bool,
@@ -78,7 +82,14 @@ fn byte_count(value: Option<f64>, name: &str, default: u64) -> Result<u64, ScanE
     }
 }
 
-fn convert_options(o: NativeOptions) -> Result<(ScanOptions, Option<PathBuf>, bool), ScanError> {
+/// Which rules a scan loads.
+struct RulesChoice {
+    /// A rules file; `None`: the built-in rules.
+    path: Option<PathBuf>,
+    strict: bool,
+}
+
+fn convert_options(o: NativeOptions) -> Result<(ScanOptions, RulesChoice, bool), ScanError> {
     let mut options = ScanOptions::default();
     if let Some(mode) = o.mode {
         options.mode = ScanMode::parse(&mode).ok_or_else(|| {
@@ -111,10 +122,15 @@ fn convert_options(o: NativeOptions) -> Result<(ScanOptions, Option<PathBuf>, bo
         .map_err(|_| ScanError::InvalidArgument("chunkBytes is too large".into()))?;
     options.repo_id = o.repo_id;
     options.keep_secrets = o.keep_secrets.unwrap_or(false);
-    Ok((options, o.rules.map(PathBuf::from), reveal))
+    let rules = RulesChoice {
+        path: o.rules.map(PathBuf::from),
+        strict: o.strict_rules.unwrap_or(false),
+    };
+    Ok((options, rules, reveal))
 }
 
-/// The built-in rules, compiled once per process.
+/// The built-in rules, compiled once per process. They load without warnings (core's
+/// `builtin_rules_parse_without_warnings` test), so `strictRules` has nothing to refuse there.
 fn builtin_engine() -> Result<Arc<Engine>, ScanError> {
     static BUILTIN: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
     let mut cached = BUILTIN.lock();
@@ -137,24 +153,29 @@ enum StoreChoice {
 struct Start {
     repo: PathBuf,
     options: ScanOptions,
-    rules: Option<PathBuf>,
+    rules: RulesChoice,
     store: StoreChoice,
 }
 
 impl Start {
-    fn launch(self, abort: AbortToken) -> Result<ScanStream, ScanError> {
+    /// Loads the rules, opens the store and starts the scan; returns the stream and the rules
+    /// warnings (as their `Display` text), which `strict` turns into a `rules_invalid` error.
+    fn launch(self, abort: AbortToken) -> Result<(ScanStream, Vec<String>), ScanError> {
         let Start {
             repo,
             mut options,
             rules,
             store,
         } = self;
-        let engine = match rules {
-            None => builtin_engine()?,
+        let (engine, warnings) = match rules.path {
+            None => (builtin_engine()?, Vec::new()),
             Some(path) => {
-                // Rule warnings (unknown keys, ...) are not surfaced here, as in the C ABI.
-                let (set, _warnings) = RuleSet::from_path(&path)?;
-                Arc::new(Engine::new(&set)?)
+                let options = LoadOptions {
+                    strict: rules.strict,
+                };
+                let (set, warnings) = RuleSet::load(Some(&path), options)?;
+                let warnings = warnings.iter().map(ToString::to_string).collect();
+                (Arc::new(Engine::new(&set)?), warnings)
             }
         };
         options.store = match store {
@@ -163,7 +184,8 @@ impl Start {
             StoreChoice::Ready(store) => Some(store),
         };
         options.abort = Some(abort);
-        ScanStream::start(repo, options, engine, StreamConfig::default())
+        let stream = ScanStream::start(repo, options, engine, StreamConfig::default())?;
+        Ok((stream, warnings))
     }
 }
 
@@ -274,6 +296,13 @@ impl NativeScan {
     }
 }
 
+/// What one `nextBatch()` got off the main thread: the rules warnings (from the call that
+/// started the scan) and what the stream handed over.
+pub struct Fetched {
+    warnings: Vec<String>,
+    pulled: Pulled,
+}
+
 pub enum Pulled {
     Events(crate::events::JsonBatch),
     Pending,
@@ -286,25 +315,37 @@ pub struct NextBatchTask {
 }
 
 impl Task for NextBatchTask {
-    type Output = Pulled;
+    type Output = Fetched;
     type JsValue = BatchResult;
 
-    fn compute(&mut self) -> napi::Result<Pulled> {
+    fn compute(&mut self) -> napi::Result<Fetched> {
         let inner = &self.inner;
         let mut state = inner.state.lock();
+        let mut warnings = Vec::new();
         if matches!(&*state, State::NotStarted(_)) {
             let State::NotStarted(start) = std::mem::replace(&mut *state, State::Ended) else {
                 unreachable!("checked above");
             };
             match start.launch(inner.abort.clone()) {
-                Ok(stream) => *state = State::Running(stream),
-                Err(e) => return Ok(Pulled::Failed(e)),
+                Ok((stream, w)) => {
+                    *state = State::Running(stream);
+                    warnings = w;
+                }
+                Err(e) => {
+                    return Ok(Fetched {
+                        warnings,
+                        pulled: Pulled::Failed(e),
+                    });
+                }
             }
         }
         let State::Running(stream) = &mut *state else {
-            return Ok(Pulled::Done);
+            return Ok(Fetched {
+                warnings,
+                pulled: Pulled::Done,
+            });
         };
-        Ok(match stream.next_batch(WAIT) {
+        let pulled = match stream.next_batch(WAIT) {
             NextBatch::Events(events) => match to_json(&events, inner.reveal_secrets) {
                 Ok(batch) => Pulled::Events(batch),
                 Err(e) => {
@@ -322,18 +363,21 @@ impl Task for NextBatchTask {
                 *state = State::Ended;
                 Pulled::Failed(e)
             }
-        })
+        };
+        Ok(Fetched { warnings, pulled })
     }
 
-    fn resolve(&mut self, _env: Env, output: Pulled) -> napi::Result<BatchResult> {
+    fn resolve(&mut self, _env: Env, output: Fetched) -> napi::Result<BatchResult> {
+        let Fetched { warnings, pulled } = output;
         let mut out = BatchResult {
+            warnings: (!warnings.is_empty()).then_some(warnings),
             events: None,
             has_path_bytes: false,
             done: false,
             error_code: None,
             error_message: None,
         };
-        match output {
+        match pulled {
             Pulled::Events(batch) => {
                 out.events = Some(batch.json);
                 out.has_path_bytes = batch.has_path_bytes;

@@ -58,6 +58,9 @@ async function main(): Promise<number> {
   const events: ScanEvent[] = await scanAll('/repo', { store: new SqliteStore('x.db') })
   await scanAll('/repo', { store: new MemoryStore() })
   await scanAll('/repo', { store: 'file.db' })
+  await scanAll('/repo', { rules: 'rules.toml', strictRules: true })
+  // @ts-expect-error strictRules is a boolean
+  await scanAll('/repo', { strictRules: 'yes' })
   // @ts-expect-error unknown mode
   await scanAll('/repo', { mode: 'fast' })
   // @ts-expect-error not a store

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use scangit_core::rules::RuleSet;
+use scangit_core::rules::{LoadOptions, RuleSet};
 use scangit_core::stream::{ScanStream, StreamConfig};
 use scangit_core::{AbortToken, Engine, ErrorKind, ScanMode, ScanOptions};
 
@@ -53,7 +53,8 @@ impl PyAbortToken {
     }
 }
 
-/// The built-in rules, compiled once per process (about 240 rules).
+/// The built-in rules, compiled once per process (about 240 rules). They load without warnings
+/// (core's `builtin_rules_parse_without_warnings` test), so `strict_rules` has nothing to refuse.
 fn builtin_engine(py: Python<'_>) -> PyResult<Arc<Engine>> {
     static BUILTIN: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     py.detach(|| {
@@ -64,25 +65,24 @@ fn builtin_engine(py: Python<'_>) -> PyResult<Arc<Engine>> {
     .map_err(|e| errors::error(py, ErrorKind::RulesInvalid, e))
 }
 
-/// Compile a rules file; its warnings become Python `UserWarning`s.
-fn file_engine(py: Python<'_>, path: PathBuf) -> PyResult<Arc<Engine>> {
+/// Load and compile a rules file (core's [`RuleSet::load`]); each warning becomes a Python
+/// `UserWarning` ("rules " and the warning's own text: origin, rule id, message). With `strict`
+/// core turns the first warning into an error, raised as `RulesInvalidError`.
+fn file_engine(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<Arc<Engine>> {
     let (engine, warnings) = py
         .detach(move || {
-            let (set, warnings) = RuleSet::from_path(&path)?;
-            let engine = Engine::new(&set)?;
-            let warnings: Vec<String> = warnings
-                .into_iter()
-                .map(|w| match w.rule_id {
-                    Some(id) => format!("rules {}: rule {id}: {}", path.display(), w.message),
-                    None => format!("rules {}: {}", path.display(), w.message),
-                })
-                .collect();
-            Ok::<_, scangit_core::rules::RulesError>((engine, warnings))
+            let (set, warnings) = RuleSet::load(Some(&path), LoadOptions { strict })?;
+            Ok::<_, scangit_core::rules::RulesError>((Engine::new(&set)?, warnings))
         })
         .map_err(|e| errors::scan_error(py, &scangit_core::ScanError::from(e), None))?;
     let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
     for w in warnings {
-        PyErr::warn(py, &category, &std::ffi::CString::new(w)?, 1)?;
+        PyErr::warn(
+            py,
+            &category,
+            &std::ffi::CString::new(format!("rules {w}"))?,
+            1,
+        )?;
     }
     Ok(Arc::new(engine))
 }
@@ -96,7 +96,9 @@ fn non_negative(py: Python<'_>, name: &str, v: i64) -> PyResult<u64> {
 ///
 /// Options (keyword-only; names as in the CLI, C and Node): `mode` (`"odb-blob"`: each unique
 /// blob once; `"diff-history"`: the blobs each commit introduces), `threads` (0 = one per
-/// core), `rules` (path of a TOML rules file, gitleaks-compatible; default: built-in rules),
+/// core), `rules` (path of a TOML rules file, gitleaks-compatible; default: built-in rules;
+/// its warnings, such as a rule id defined twice, where the later definition wins, become
+/// `UserWarning`s), `strict_rules` (every rules warning raises `RulesInvalidError` instead),
 /// `store` (None, a SQLite file path, `SqliteStore`, `MemoryStore`, or an object implementing
 /// `scangit.Store`), `reveal_secrets` (put the raw secret in `Finding.secret`), `abort` (an
 /// `AbortToken`), `max_blob_bytes` and `memory_budget_bytes` (what exceeds them is skipped with
@@ -118,6 +120,7 @@ fn non_negative(py: Python<'_>, name: &str, v: i64) -> PyResult<u64> {
     mode = "odb-blob",
     threads = 0,
     rules = None,
+    strict_rules = false,
     store = None,
     reveal_secrets = false,
     abort = None,
@@ -145,6 +148,7 @@ fn start_scan(
     mode: &str,
     threads: i64,
     rules: Option<PathBuf>,
+    strict_rules: bool,
     store: Option<&Bound<'_, PyAny>>,
     reveal_secrets: bool,
     abort: Option<&Bound<'_, PyAbortToken>>,
@@ -212,7 +216,7 @@ fn start_scan(
     options.store = store::resolve(py, store, &failure)?;
     let engine = match rules {
         None => builtin_engine(py)?,
-        Some(path) => file_engine(py, path)?,
+        Some(path) => file_engine(py, path, strict_rules)?,
     };
     let stream = ScanStream::start(repo, options, engine, config)
         .map_err(|e| errors::scan_error(py, &e, None))?;

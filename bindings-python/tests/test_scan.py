@@ -4,6 +4,7 @@ import base64
 import json
 import os
 import subprocess
+import warnings
 
 import pytest
 import scangit
@@ -209,6 +210,78 @@ def test_bad_rules_file(corpus, tmp_path):
     with pytest.raises(scangit.RulesInvalidError) as ei:
         scangit.scan(corpus, rules=rules)
     assert ei.value.code == "rules_invalid"
+
+
+# A rule id defined twice: gitleaks loads it and the later definition wins; we warn (or, with
+# strict_rules, refuse). The first definition never matches, the second matches the tokens.
+DUPLICATE_RULES = """\
+[[rules]]
+id = "dup"
+description = "first definition"
+regex = '''never-matches-[0-9]{40}'''
+keywords = ["never-matches"]
+
+[[rules]]
+id = "dup"
+description = "second definition"
+regex = '''ghp_[0-9A-Za-z]{36}'''
+keywords = ["ghp_"]
+"""
+
+
+@pytest.fixture
+def token_repo(tmp_path):
+    """A bare repository with one commit: a file holding two GitHub PATs (lines 2 and 3)."""
+    repo = tmp_path / "tokens.git"
+    git(repo, "init", "-q", "--bare")
+    _, blobs = add_commit(repo, {b"settings.env": secret_file(11, n=2)})
+    return repo, blobs[b"settings.env"]
+
+
+def test_duplicate_rule_id_warns_and_the_later_definition_wins(token_repo, tmp_path):
+    repo, blob = token_repo
+    rules = tmp_path / "dup.toml"
+    rules.write_text(DUPLICATE_RULES)
+    with pytest.warns(UserWarning) as record:
+        s = scangit.scan(repo, rules=rules)
+    messages = [str(w.message) for w in record if issubclass(w.category, UserWarning)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("rules ")
+    assert str(rules) in messages[0]
+    assert "rule dup: duplicate rule id" in messages[0]
+    findings = [e for e in s if e.type == "finding"]
+    assert [(f.rule_id, f.rule_description, f.blob) for f in findings] == [
+        ("dup", "second definition", blob)
+    ] * 2
+    assert sorted(f.line for f in findings) == [2, 3]
+
+
+def test_strict_rules_refuses_a_duplicate_rule_id(token_repo, tmp_path):
+    repo, _ = token_repo
+    rules = tmp_path / "dup.toml"
+    rules.write_text(DUPLICATE_RULES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # strict: an error, and no warning on the side
+        with pytest.raises(scangit.RulesInvalidError) as ei:
+            scangit.scan(repo, rules=rules, strict_rules=True)
+    assert ei.value.code == "rules_invalid"
+    message = str(ei.value)
+    assert "rule dup" in message and "duplicate rule id" in message, message
+    assert str(rules) in message
+
+
+def test_strict_rules_accepts_clean_rules(token_repo, tmp_path):
+    repo, blob = token_repo
+    rules = tmp_path / "clean.toml"
+    rules.write_text(DUPLICATE_RULES.split("\n\n")[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        custom = [e for e in scangit.scan(repo, rules=rules, strict_rules=True)]
+        builtin = [e for e in scangit.scan(repo, strict_rules=True)]
+    assert [f.rule_id for f in custom if f.type == "finding"] == ["dup", "dup"]
+    assert custom[-1].type == "summary" and custom[-1].outcome == "complete"
+    assert builtin[-1].type == "summary" and builtin[-1].findings == 2
+    assert all(f.blob == blob for f in builtin if f.type == "finding")
 
 
 def test_repo_not_found(tmp_path):

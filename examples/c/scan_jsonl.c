@@ -2,8 +2,9 @@
  * scan_jsonl: scan a repository and print each event as one JSON line (finding, commit,
  * summary), as `scangit scan --format jsonl` does.
  *
- *   scan_jsonl REPO [--threads N] [--rules FILE] [--store FILE.db] [--quiet]
+ *   scan_jsonl REPO [--threads N] [--rules FILE] [--strict-rules] [--store FILE.db] [--quiet]
  *
+ * Rules warnings go to stderr; --strict-rules makes them errors (SCANGIT_RULES_STRICT).
  * --quiet counts events without printing (for measuring callback overhead).
  * Exit status: 0 no findings, 1 findings, 2 error.
  */
@@ -109,16 +110,19 @@ static int fail(const char *what, int status) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s REPO [--threads N] [--rules FILE] [--store FILE.db] [--quiet]\n", argv[0]);
+        fprintf(stderr, "usage: %s REPO [--threads N] [--rules FILE] [--strict-rules] [--store FILE.db] [--quiet]\n",
+                argv[0]);
         return 2;
     }
     const char *rules = NULL, *store_path = NULL;
+    uint32_t rules_flags = 0;
     out o = {PTHREAD_MUTEX_INITIALIZER, stdout, 0, 0};
     scangit_options opts;
     scangit_options_init(&opts, sizeof opts);
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) opts.threads = (uint32_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rules") && i + 1 < argc) rules = argv[++i];
+        else if (!strcmp(argv[i], "--strict-rules")) rules_flags |= SCANGIT_RULES_STRICT;
         else if (!strcmp(argv[i], "--store") && i + 1 < argc) store_path = argv[++i];
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else { fprintf(stderr, "scan_jsonl: unknown argument %s\n", argv[i]); return 2; }
@@ -131,8 +135,14 @@ int main(int argc, char **argv) {
     scangit_engine *engine = NULL;
     scangit_store *store = NULL;
     scangit_report *report = NULL;
-    int rc = scangit_engine_new(rules, &engine);
+    int rc = scangit_engine_open(rules, rules_flags, &engine);
     if (rc != SCANGIT_OK) return fail("rules", rc);
+    size_t warnings = 0;
+    scangit_engine_warning_count(engine, &warnings);
+    for (size_t i = 0; i < warnings; i++) {
+        const char *w = NULL;
+        if (scangit_engine_warning(engine, i, &w) == SCANGIT_OK) fprintf(stderr, "scan_jsonl: warning: %s\n", w);
+    }
     if (store_path) {
         rc = scangit_store_open_sqlite(store_path, &store);
         if (rc != SCANGIT_OK) { scangit_engine_free(engine); return fail("store", rc); }

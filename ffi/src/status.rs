@@ -116,9 +116,13 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
+/// What C may see of a message: interior NULs would truncate it, so they become spaces.
+pub(crate) fn c_message(message: &str) -> CString {
+    CString::new(message.replace('\0', " ")).unwrap_or_default()
+}
+
 fn set_last_error(message: &str) {
-    // Interior NULs would truncate the C string; replace them.
-    let c = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    let c = c_message(message);
     LAST_ERROR.with(|m| *m.borrow_mut() = c);
 }
 

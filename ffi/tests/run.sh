@@ -37,6 +37,7 @@ run() { # name command...
 }
 
 run test_invalid "$BUILD/test_invalid" "$WORK/small.git" "$WORK"
+run test_rules "$BUILD/test_rules" "$WORK"
 run test_corpus "$BUILD/test_corpus" "$WORK/tiny.git" "$WORK/tiny.tsv"
 run test_abort "$BUILD/test_abort" "$WORK/small.git"
 run test_sink "$BUILD/test_sink" "$WORK/small.git"

@@ -171,6 +171,7 @@ def scan(
     mode: Literal["odb-blob", "diff-history"] = "odb-blob",
     threads: int = 0,
     rules: Optional[_StrPath] = None,
+    strict_rules: bool = False,
     store: Union[None, _StrPath, SqliteStore, MemoryStore, Store] = None,
     reveal_secrets: bool = False,
     abort: Optional[AbortToken] = None,
@@ -192,6 +193,10 @@ def scan(
     queue_batches: int = 8,
 ) -> Scan:
     """Start scanning the git repository at `repo`; returns a `Scan` (an iterator of events).
+
+    A rules file's warnings (a rule id defined twice, where the later definition wins as in
+    gitleaks; something not fully applied) are emitted as `UserWarning`s naming the file and the
+    rule; with `strict_rules=True` the first of them raises `RulesInvalidError` instead.
 
     Bad options raise `InvalidArgumentError`, `RulesInvalidError` or `StoreError` here; errors
     of the scan itself are raised by the iteration."""

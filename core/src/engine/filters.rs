@@ -35,11 +35,52 @@ pub(super) fn entropy(s: &[u8]) -> f64 {
         .sum()
 }
 
+/// Case-insensitive substring test (allowlist stopwords, as in gitleaks).
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty()
         || hay
             .windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether `needle` (lowercase) occurs in `hay` as a word: spelled in one case (`fake`, `FAKE`,
+/// `Fake`) and, for words shorter than six bytes, starting or ending at a word boundary (the
+/// edge of the value, a non-letter, or a camelCase step such as `myFake`). Random tokens
+/// contain any four letters by chance (`...FaKEJwY3...`: about 1 in 1,700 36-character base62
+/// tokens for `fake` in any case); with one case and a boundary that drops to about 1 in a
+/// million, and six letters in one case (`...bPxRfiCYEXAMPLEKEY`) are rarer still.
+fn contains_word(hay: &[u8], needle: &[u8]) -> bool {
+    let n = needle.len();
+    if n == 0 || hay.len() < n {
+        return n == 0;
+    }
+    let letter = |i: usize| hay.get(i).is_some_and(u8::is_ascii_alphabetic);
+    (0..=hay.len() - n).any(|i| {
+        let w = &hay[i..i + n];
+        if !w.eq_ignore_ascii_case(needle) {
+            return false;
+        }
+        let alpha: Vec<u8> = w.iter().copied().filter(u8::is_ascii_alphabetic).collect();
+        let lower = alpha.iter().all(u8::is_ascii_lowercase);
+        let upper = alpha.iter().all(u8::is_ascii_uppercase);
+        let capital = alpha.first().is_some_and(u8::is_ascii_uppercase)
+            && alpha[1..].iter().all(u8::is_ascii_lowercase);
+        if !(lower || upper || capital) {
+            return false;
+        }
+        if n >= 6 {
+            return true;
+        }
+        let starts = i == 0
+            || !letter(i - 1)
+            || (capital && hay[i - 1].is_ascii_lowercase())
+            || !needle[0].is_ascii_alphabetic();
+        let end = i + n;
+        let ends = !letter(end)
+            || ((lower || capital) && hay[end].is_ascii_uppercase())
+            || !needle[n - 1].is_ascii_alphabetic();
+        starts || ends
+    })
 }
 
 const PLACEHOLDER_WORDS: &[&[u8]] = &[
@@ -83,7 +124,8 @@ pub(super) fn is_placeholder(s: &[u8]) -> bool {
     if s.len() > WORD_CHECK_MAX {
         return false;
     }
-    // Masks (xxxxx, *****) and long runs of one byte.
+    // Masks (xxxxx, *****) and long runs of one byte. Six equal digits in a row occur in about
+    // 1 of 15,000 random 12-digit numbers (Slack's team and bot ids), so digit runs need eight.
     let mut run = 1;
     let mut mask_run = 0;
     for (i, &b) in s.iter().enumerate() {
@@ -93,11 +135,12 @@ pub(super) fn is_placeholder(s: &[u8]) -> bool {
         } else {
             0
         };
-        if run >= 6 || mask_run >= 5 {
+        let long_run = if b.is_ascii_digit() { 8 } else { 6 };
+        if run >= long_run || mask_run >= 5 {
             return true;
         }
     }
-    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(s, w))
+    PLACEHOLDER_WORDS.iter().any(|w| contains_word(s, w))
 }
 
 /// `Shape::Random`: looks machine-generated rather than like a word, phrase or identifier.
@@ -252,4 +295,42 @@ pub(super) fn judge(
         return None;
     }
     Some((confidence, bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_words_count_as_words_not_as_letters_inside_random_text() {
+        for placeholder in [
+            "my_fake_token_123",
+            "FAKE-KEY-4a9Zq",
+            "MyFakeToken9q",
+            "fakekey1234567890",
+            "tokenfake",
+            "sk_test_EXAMPLEKEY42",
+            "abcDummy",
+            "your_api_key_here9",
+            "00000000",
+            "xoxb-000000-xxxxxxxxxxx",
+            "aaaaaaQ7z",
+            "${GITHUB_TOKEN}",
+            "<your-token>",
+        ] {
+            assert!(is_placeholder(placeholder.as_bytes()), "{placeholder}");
+        }
+        // Random values with the letters of a placeholder word in mixed case or inside
+        // other letters, and random digit runs: reported (all seen in random tokens).
+        for random in [
+            "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",
+            "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",
+            "npm_Qj69TR7ZyxmCfakEWHkP9zEQ46zbIQpdeWUK",
+            "xoxb-555555538209-443452534269-dsxrmgbFQ1uhq9UhTSO9a4x5",
+            "xoxb-064144444439-370730454104-5GYx6YduxbDatGTPlyZQnmNm",
+            "Q9sAmPLEz7Kd",
+        ] {
+            assert!(!is_placeholder(random.as_bytes()), "{random}");
+        }
+    }
 }
