@@ -195,7 +195,14 @@ fn gitleaks_own_configs_load() {
     let root = PathBuf::from(root);
     // gitleaks resolves `[extend] path` against the working directory of its tests (config/).
     std::env::set_current_dir(root.join("config")).unwrap();
-    let mut files = vec![root.join("config/gitleaks.toml")];
+    // The default config: config/gitleaks.toml (gitleaks) or config/betterleaks.toml (betterleaks,
+    // which keeps gitleaks' test configs).
+    let mut files: Vec<PathBuf> = ["gitleaks.toml", "betterleaks.toml"]
+        .iter()
+        .map(|f| root.join("config").join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    assert!(!files.is_empty(), "no default config under {}", root.display());
     toml_files(&root.join("testdata/config"), &mut files);
     files.sort();
     let mut failures = Vec::new();
