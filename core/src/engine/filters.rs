@@ -5,6 +5,9 @@
 //! decision never depends on where a window was cut.
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use super::compile::{Allow, CompiledRule, LINE_CTX};
 use crate::rules::{AllowCondition, Checksum, ChecksumFailure, RegexTarget, Shape};
@@ -49,38 +52,57 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// contain any four letters by chance (`...FaKEJwY3...`: about 1 in 1,700 36-character base62
 /// tokens for `fake` in any case); with one case and a boundary that drops to about 1 in a
 /// million, and six letters in one case (`...bPxRfiCYEXAMPLEKEY`) are rarer still.
-fn contains_word(hay: &[u8], needle: &[u8]) -> bool {
+fn word_at(hay: &[u8], i: usize, needle: &[u8]) -> bool {
     let n = needle.len();
-    if n == 0 || hay.len() < n {
-        return n == 0;
-    }
     let letter = |i: usize| hay.get(i).is_some_and(u8::is_ascii_alphabetic);
-    (0..=hay.len() - n).any(|i| {
-        let w = &hay[i..i + n];
-        if !w.eq_ignore_ascii_case(needle) {
-            return false;
-        }
-        let alpha: Vec<u8> = w.iter().copied().filter(u8::is_ascii_alphabetic).collect();
-        let lower = alpha.iter().all(u8::is_ascii_lowercase);
-        let upper = alpha.iter().all(u8::is_ascii_uppercase);
-        let capital = alpha.first().is_some_and(u8::is_ascii_uppercase)
-            && alpha[1..].iter().all(u8::is_ascii_lowercase);
-        if !(lower || upper || capital) {
-            return false;
-        }
-        if n >= 6 {
-            return true;
-        }
-        let starts = i == 0
-            || !letter(i - 1)
-            || (capital && hay[i - 1].is_ascii_lowercase())
-            || !needle[0].is_ascii_alphabetic();
-        let end = i + n;
-        let ends = !letter(end)
-            || ((lower || capital) && hay[end].is_ascii_uppercase())
-            || !needle[n - 1].is_ascii_alphabetic();
-        starts || ends
-    })
+    let mut letters = hay[i..i + n].iter().filter(|b| b.is_ascii_alphabetic());
+    let first_upper = letters.next().is_some_and(u8::is_ascii_uppercase);
+    let (mut rest_lower, mut rest_upper) = (true, true);
+    for b in letters {
+        rest_lower &= b.is_ascii_lowercase();
+        rest_upper &= b.is_ascii_uppercase();
+    }
+    let lower = !first_upper && rest_lower;
+    let upper = first_upper && rest_upper;
+    let capital = first_upper && rest_lower;
+    if !(lower || upper || capital) {
+        return false;
+    }
+    if n >= 6 {
+        return true;
+    }
+    let starts = i == 0
+        || !letter(i - 1)
+        || (capital && hay[i - 1].is_ascii_lowercase())
+        || !needle[0].is_ascii_alphabetic();
+    let end = i + n;
+    let ends = !letter(end)
+        || ((lower || capital) && hay[end].is_ascii_uppercase())
+        || !needle[n - 1].is_ascii_alphabetic();
+    starts || ends
+}
+
+/// The placeholder words, found in one case-insensitive pass (overlapping, so `your_` and
+/// `yourtoken` are both seen). `None` only if the automaton could not be built.
+static PLACEHOLDER_SEARCH: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(PLACEHOLDER_WORDS)
+        .ok()
+});
+
+/// Whether a placeholder word occurs in `s` as a word ([`word_at`]).
+fn has_placeholder_word(s: &[u8]) -> bool {
+    match PLACEHOLDER_SEARCH.as_ref() {
+        Some(ac) => ac
+            .find_overlapping_iter(s)
+            .any(|m| word_at(s, m.start(), PLACEHOLDER_WORDS[m.pattern().as_usize()])),
+        None => PLACEHOLDER_WORDS.iter().any(|w| {
+            s.len() >= w.len()
+                && (0..=s.len() - w.len())
+                    .any(|i| s[i..i + w.len()].eq_ignore_ascii_case(w) && word_at(s, i, w))
+        }),
+    }
 }
 
 const PLACEHOLDER_WORDS: &[&[u8]] = &[
@@ -107,9 +129,9 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
 ];
 
 /// Values that stand for a secret instead of being one: templates, variable references,
-/// masks, documentation values, repeated characters.
-pub(super) fn is_placeholder(s: &[u8]) -> bool {
-    if entropy(s) < ENTROPY_FLOOR {
+/// masks, documentation values, repeated characters. `h` is `entropy(s)`.
+pub(super) fn is_placeholder(s: &[u8], h: f64) -> bool {
+    if h < ENTROPY_FLOOR {
         return true;
     }
     // Template and variable syntax: ${X}, $(x), {{ x }}, <your-token>, %(x)s, <%= x %>.
@@ -140,7 +162,7 @@ pub(super) fn is_placeholder(s: &[u8]) -> bool {
             return true;
         }
     }
-    PLACEHOLDER_WORDS.iter().any(|w| contains_word(s, w))
+    has_placeholder_word(s)
 }
 
 /// `Shape::Random`: looks machine-generated rather than like a word, phrase or identifier.
@@ -256,10 +278,11 @@ pub(super) fn judge(
     secret: Range<usize>,
 ) -> Option<(f32, u64)> {
     let s = &hay[secret.clone()];
-    if s.is_empty() || is_placeholder(s) {
+    let h = entropy(s);
+    if s.is_empty() || is_placeholder(s, h) {
         return None;
     }
-    if rule.entropy.is_some_and(|min| entropy(s) < min) {
+    if rule.entropy.is_some_and(|min| h < min) {
         return None;
     }
     if rule.shape == Some(Shape::Random) && !looks_random(s) {
@@ -318,7 +341,8 @@ mod tests {
             "${GITHUB_TOKEN}",
             "<your-token>",
         ] {
-            assert!(is_placeholder(placeholder.as_bytes()), "{placeholder}");
+            let p = placeholder.as_bytes();
+            assert!(is_placeholder(p, entropy(p)), "{placeholder}");
         }
         // Random values with the letters of a placeholder word in mixed case or inside
         // other letters, and random digit runs: reported (all seen in random tokens).
@@ -330,7 +354,8 @@ mod tests {
             "xoxb-064144444439-370730454104-5GYx6YduxbDatGTPlyZQnmNm",
             "Q9sAmPLEz7Kd",
         ] {
-            assert!(!is_placeholder(random.as_bytes()), "{random}");
+            let r = random.as_bytes();
+            assert!(!is_placeholder(r, entropy(r)), "{random}");
         }
     }
 }
