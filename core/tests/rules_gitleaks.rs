@@ -4,7 +4,9 @@
 //!
 //! Set `SCANGIT_GITLEAKS_DIR` to a checkout of the gitleaks repository to load its
 //! `config/gitleaks.toml` and every `testdata/config/**/*.toml` (the `valid` ones and the
-//! top-level ones must load; the `invalid` ones are listed with what we did).
+//! top-level ones must load; the `invalid` ones are listed with what we did). A checkout of
+//! betterleaks (`config/betterleaks.toml`) works the same; its default config's warnings are
+//! printed by kind. Betterleaks' CEL filters have their own tests (`rules_betterleaks.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -172,6 +174,21 @@ fn checksum_failure_policy_lowers_or_rejects() {
     assert!(err.to_string().contains("checksum_failure") && err.to_string().contains("gh"));
 }
 
+/// A warning's message without its line number, shortened: warnings of one kind group together.
+fn warning_kind(message: &str) -> String {
+    let rest = match message.strip_prefix("line ") {
+        Some(r) => r
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start_matches(": "),
+        None => message,
+    };
+    let mut kind: String = rest.chars().take(90).collect();
+    if rest.chars().count() > 90 {
+        kind.push_str("...");
+    }
+    kind
+}
+
 fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -202,17 +219,59 @@ fn gitleaks_own_configs_load() {
         .map(|f| root.join("config").join(f))
         .filter(|p| p.is_file())
         .collect();
-    assert!(!files.is_empty(), "no default config under {}", root.display());
+    assert!(
+        !files.is_empty(),
+        "no default config under {}",
+        root.display()
+    );
     toml_files(&root.join("testdata/config"), &mut files);
     files.sort();
     let mut failures = Vec::new();
     for f in &files {
         let invalid = f.components().any(|c| c.as_os_str() == "invalid");
-        let result = RuleSet::from_path(f).and_then(|(set, w)| Engine::new(&set).map(|e| (e, w)));
+        let result =
+            RuleSet::from_path(f).and_then(|(set, w)| Engine::new(&set).map(|e| (e, set, w)));
         match result {
             // gitleaks' invalid/ configs are each rejected by its own tests.
             Ok(_) if invalid => failures.push(format!("{}: loaded", f.display())),
-            Ok((engine, warnings)) => eprintln!(
+            Ok((engine, set, warnings)) if f.parent() == Some(root.join("config").as_path()) => {
+                // A default config: the warning count, by kind.
+                let mut kinds: Vec<(String, usize)> = Vec::new();
+                for w in &warnings {
+                    let kind = warning_kind(&w.message);
+                    match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, n)) => *n += 1,
+                        None => kinds.push((kind, 1)),
+                    }
+                }
+                kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+                eprintln!(
+                    "{}: {} rules, {} warnings, by kind:{}",
+                    f.display(),
+                    engine.rule_count(),
+                    warnings.len(),
+                    kinds
+                        .iter()
+                        .map(|(k, n)| format!("\n    {n:4} {k}"))
+                        .collect::<String>()
+                );
+                if f.ends_with("betterleaks.toml") {
+                    // Its CEL filters are translated: no longer ignored as unknown keys, and the
+                    // top-level `filter`/`prefilter` became global allowlists.
+                    for w in &warnings {
+                        assert!(
+                            !w.message.contains("key `filter`")
+                                && !w.message.contains("key `prefilter`"),
+                            "{w}"
+                        );
+                    }
+                    assert!(set.allowlists().iter().any(|a| !a.paths.is_empty()));
+                    assert!(set.allowlists().iter().any(|a| !a.regexes.is_empty()));
+                    let with_entropy = set.rules().iter().filter(|r| r.entropy.is_some()).count();
+                    eprintln!("    ({with_entropy} rules with an entropy threshold)");
+                }
+            }
+            Ok((engine, _, warnings)) => eprintln!(
                 "{}: {} rules, {} warnings{}",
                 f.display(),
                 engine.rule_count(),

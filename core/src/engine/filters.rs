@@ -282,7 +282,8 @@ pub(super) fn judge(
     if s.is_empty() || is_placeholder(s, h) {
         return None;
     }
-    if rule.entropy.is_some_and(|min| h < min) {
+    // As gitleaks: `entropy = N` drops secrets of entropy N or less.
+    if rule.entropy.is_some_and(|min| h <= min) {
         return None;
     }
     if rule.shape == Some(Shape::Random) && !looks_random(s) {

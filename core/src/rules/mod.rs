@@ -5,7 +5,13 @@
 //! is not compiled; [`crate::engine::Engine::new`] does that. Anything in the file that we do not
 //! apply becomes a [`RulesWarning`] naming it, never silently ignored. Path and commit allowlists
 //! are kept here for the runner, which knows paths and commits; the engine only sees bytes.
+//!
+//! Keys are read case-insensitively, as gitleaks (viper) reads them: `[allowList]` is
+//! `[allowlist]`. Betterleaks' CEL expressions (a rule's `filter`, the top-level `filter` and
+//! `prefilter`) are translated where they have an exact equivalent (entropy thresholds and
+//! allowlists, see `filter_expr`); the rest of them is named in warnings.
 
+mod filter_expr;
 mod parse;
 
 use std::path::Path;
@@ -177,6 +183,10 @@ pub struct Rule {
     /// `None` for path-only rules, which the engine cannot apply (a warning says so).
     pub regex: Option<String>,
     pub secret_group: Option<usize>,
+    /// A match whose secret has this Shannon entropy (bits per byte) or less is dropped, as in
+    /// gitleaks (the engine tests `entropy <= max`). Betterleaks'
+    /// `filter = 'entropy(finding["secret"]) < N'` is stored as `N.next_down()`, which drops
+    /// exactly the secrets with entropy `< N`.
     pub entropy: Option<f64>,
     pub keywords: Vec<String>,
     /// Path regex (gitleaks `path`): applied by the runner.

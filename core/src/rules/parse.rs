@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::filter_expr::{self, Scope, Translation};
 use super::{
     AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, Rule, RuleSet, RulesError,
     RulesWarning, Shape,
@@ -87,6 +88,33 @@ fn go_compat(pattern: &str) -> String {
     out
 }
 
+/// Checks a (Go syntax) pattern the way the engine will compile it; returns the pattern the
+/// engine compiles, or the parser's message.
+pub(super) fn check_pattern(pattern: &str) -> Result<String, String> {
+    let pattern = go_compat(pattern);
+    // The same parser settings as `regex::bytes` (which is what the engine compiles with).
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(&pattern)
+        .map(|_| pattern.clone())
+        .map_err(|e| e.to_string())
+}
+
+/// gitleaks reads keys case-insensitively (viper): `allowList`, `secretGroup` and `SecretGroup`
+/// are one key. Keys are matched on this form; messages keep the spelling of the file.
+fn key_of(k: &str) -> String {
+    k.to_ascii_lowercase()
+}
+
+/// A table's value for `name` (lowercase), whatever the case of the key in the file.
+fn get_ci<'t, 'i>(t: &'t Table<'i>, name: &str) -> Option<&'t Value<'i>> {
+    t.iter()
+        .filter(|(k, _)| k.get_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .next_back()
+}
+
 /// gitleaks' limit on `[extend]` chains (a config, its base, the base's base).
 const MAX_EXTEND_DEPTH: usize = 2;
 
@@ -156,20 +184,94 @@ impl Ctx<'_> {
         rule: Option<&str>,
         field: &str,
     ) -> Result<String, RulesError> {
-        let pattern = go_compat(pattern);
-        // The same parser settings as `regex::bytes` (which is what the engine compiles with).
-        regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(&pattern)
-            .map(|_| pattern.clone())
-            .map_err(|e| RulesError::BadRegex {
-                origin: self.origin.to_owned(),
-                line: self.line(span),
-                rule: rule.map(str::to_owned),
-                field: field.to_owned(),
-                message: e.to_string(),
-            })
+        check_pattern(pattern).map_err(|message| RulesError::BadRegex {
+            origin: self.origin.to_owned(),
+            line: self.line(span),
+            rule: rule.map(str::to_owned),
+            field: field.to_owned(),
+            message,
+        })
+    }
+
+    /// Keys that differ only in case are one key to gitleaks: the later one is used here.
+    fn warn_case_duplicates(&mut self, t: &Table<'_>, rule: Option<&str>) {
+        let keys: Vec<(&str, Range<usize>)> = t
+            .iter()
+            .map(|(k, _)| (k.get_ref().as_ref(), k.span()))
+            .collect();
+        for (i, (k, span)) in keys.iter().enumerate() {
+            if let Some((earlier, _)) = keys[..i].iter().find(|(e, _)| e.eq_ignore_ascii_case(k)) {
+                self.warn(
+                    rule,
+                    format!(
+                        "line {}: keys `{earlier}` and `{k}` are one key to gitleaks (keys are \
+                         case-insensitive): the later is used",
+                        self.line(span.clone())
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A betterleaks CEL expression (`filter`, `prefilter`): what we apply of it, and one
+    /// warning naming the parts we do not.
+    fn cel(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        v: &Value<'_>,
+        rule: Option<&str>,
+        scope: Scope,
+    ) -> Result<Translation, RulesError> {
+        let k: &str = key.get_ref();
+        let source = self.string(v, rule, k)?;
+        let t = filter_expr::translate(&source, scope, &check_pattern);
+        if !t.ignored.is_empty() {
+            // Grouped by reason (betterleaks' generic rule has dozens of alike conditions).
+            let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+            for (term, why) in &t.ignored {
+                match groups.iter_mut().find(|(w, _)| w == why) {
+                    Some((_, terms)) => terms.push(term),
+                    None => groups.push((why, vec![term])),
+                }
+            }
+            const LISTED: usize = 3;
+            let parts = groups
+                .iter()
+                .map(|(why, terms)| {
+                    let mut listed = terms
+                        .iter()
+                        .take(LISTED)
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if terms.len() > LISTED {
+                        listed.push_str(&format!(" and {} more alike", terms.len() - LISTED));
+                    }
+                    format!("{listed} ({why})")
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let count = if t.terms > 1 {
+                format!("{} of its {} conditions ", t.ignored.len(), t.terms)
+            } else {
+                String::new()
+            };
+            let what = if scope == Scope::Prefilter {
+                "skipping files"
+            } else {
+                "dropping findings"
+            };
+            self.warn(
+                rule,
+                format!(
+                    "line {}: betterleaks `{k}`: {count}not applied: {parts}; each is a \
+                     condition for {what}, so ignoring it can only report more findings, never \
+                     fewer",
+                    self.line(key.span())
+                ),
+            );
+        }
+        Ok(t)
     }
 
     fn string(&self, v: &Value<'_>, rule: Option<&str>, field: &str) -> Result<String, RulesError> {
@@ -318,9 +420,12 @@ fn parse_inner(
     // and the line of each global allowlist of this file.
     let mut old_and_new: Vec<Range<usize>> = Vec::new();
     let mut global_lines: Vec<usize> = Vec::new();
+    // Entropy bounds of the top-level betterleaks `filter`: for every rule, once merged.
+    let mut global_entropy: Option<f64> = None;
+    cx.warn_case_duplicates(root, None);
     for (key, value) in root.iter() {
         let k: &str = key.get_ref();
-        match k {
+        match key_of(k).as_str() {
             "title" => set.title = Some(cx.string(value, None, k)?),
             "rules" => {
                 for (t, span) in cx.tables(value, None, k)? {
@@ -341,10 +446,27 @@ fn parse_inner(
                 let t = cx.table(value, None, k)?;
                 extend = Some(parse_extend(&mut cx, t, key.span())?);
             }
-            other => cx.warn(
+            // betterleaks: CEL expressions dropping findings (`filter`) or skipping files
+            // (`prefilter`); what has an equivalent becomes global allowlists.
+            "filter" | "prefilter" => {
+                let scope = if key_of(k) == "filter" {
+                    Scope::Global
+                } else {
+                    Scope::Prefilter
+                };
+                let t = cx.cel(key, value, None, scope)?;
+                if let Some(e) = t.entropy {
+                    global_entropy = Some(global_entropy.map_or(e, |g| g.max(e)));
+                }
+                for al in t.allowlists {
+                    global_lines.push(cx.line(key.span()));
+                    set.allowlists.push(al);
+                }
+            }
+            _ => cx.warn(
                 None,
                 format!(
-                    "line {}: unknown top-level key `{other}` ignored",
+                    "line {}: unknown top-level key `{k}` ignored",
                     cx.line(key.span())
                 ),
             ),
@@ -405,6 +527,11 @@ fn parse_inner(
             keep
         });
     }
+    if let Some(g) = global_entropy {
+        for r in &mut set.rules {
+            r.entropy = Some(r.entropy.map_or(g, |e| e.max(g)));
+        }
+    }
     for r in &set.rules {
         finish_rule(&mut cx, r)?;
     }
@@ -436,10 +563,11 @@ fn parse_extend(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<E
         line: cx.line(span),
         ..Extend::default()
     };
+    cx.warn_case_duplicates(t, None);
     for (key, v) in t.iter() {
         let k: &str = key.get_ref();
-        match k {
-            "useDefault" => match v.get_ref() {
+        match key_of(k).as_str() {
+            "usedefault" => match v.get_ref() {
                 DeValue::Boolean(b) => ext.use_default = *b,
                 other => {
                     return Err(cx.bad(
@@ -451,11 +579,11 @@ fn parse_extend(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<E
                 }
             },
             "path" => ext.path = Some(cx.string(v, None, "extend.path")?),
-            "disabledRules" => ext.disabled = cx.strings(v, None, "extend.disabledRules")?,
-            other => cx.warn(
+            "disabledrules" => ext.disabled = cx.strings(v, None, "extend.disabledRules")?,
+            _ => cx.warn(
                 None,
                 format!(
-                    "line {}: unsupported `[extend]` key `{other}` ignored",
+                    "line {}: unsupported `[extend]` key `{k}` ignored",
                     cx.line(key.span())
                 ),
             ),
@@ -626,7 +754,7 @@ fn parse_rule(
     span: Range<usize>,
 ) -> Result<(Rule, bool), RulesError> {
     let line = cx.line(span.clone());
-    let id = match t.get("id") {
+    let id = match get_ci(t, "id") {
         Some(v) => cx.string(v, None, "id")?,
         None => {
             return Err(RulesError::MissingField {
@@ -662,16 +790,19 @@ fn parse_rule(
         line,
     };
     let mut skip = false;
+    // Entropy bounds of a betterleaks `filter`: the larger of them and `entropy` is kept.
+    let mut filter_entropy: Option<f64> = None;
+    cx.warn_case_duplicates(t, rid);
     for (key, v) in t.iter() {
         let k: &str = key.get_ref();
-        match k {
+        match key_of(k).as_str() {
             "id" => {}
             "description" => rule.description = cx.string(v, rid, k)?,
             "regex" => {
                 let re = cx.string(v, rid, k)?;
                 rule.regex = Some(cx.check_regex(&re, v.span(), rid, k)?);
             }
-            "secretGroup" => rule.secret_group = Some(cx.uint(v, rid, k)?),
+            "secretgroup" => rule.secret_group = Some(cx.uint(v, rid, k)?),
             "entropy" => {
                 let e = cx.number(v, rid, k)?;
                 if e < 0.0 {
@@ -762,7 +893,7 @@ fn parse_rule(
                     }
                 }
             }
-            "skipReport" => {
+            "skipreport" => {
                 if matches!(v.get_ref(), DeValue::Boolean(true)) {
                     skip = true;
                     cx.warn(
@@ -794,14 +925,32 @@ fn parse_rule(
                     }
                 })
             }
-            other => cx.warn(
+            "filter" => {
+                let t = cx.cel(key, v, rid, Scope::Rule)?;
+                if let Some(e) = t.entropy {
+                    filter_entropy = Some(filter_entropy.map_or(e, |f| f.max(e)));
+                }
+                rule.allowlists.extend(t.allowlists);
+            }
+            "validate" => cx.warn(
                 rid,
                 format!(
-                    "line {}: unsupported rule key `{other}` ignored",
+                    "line {}: `{k}` (betterleaks' live validation over the network) is not \
+                     supported: ignored, findings are reported unvalidated",
+                    cx.line(key.span())
+                ),
+            ),
+            _ => cx.warn(
+                rid,
+                format!(
+                    "line {}: unsupported rule key `{k}` ignored",
                     cx.line(key.span())
                 ),
             ),
         }
+    }
+    if let Some(f) = filter_entropy {
+        rule.entropy = Some(rule.entropy.map_or(f, |e| e.max(f)));
     }
     Ok((rule, skip))
 }
@@ -815,9 +964,10 @@ fn parse_allowlist(
 ) -> Result<Allowlist, RulesError> {
     let line = cx.line(span);
     let mut al = Allowlist::default();
+    cx.warn_case_duplicates(t, rule);
     for (key, v) in t.iter() {
         let k: &str = key.get_ref();
-        match k {
+        match key_of(k).as_str() {
             "description" => al.description = Some(cx.string(v, rule, k)?),
             "condition" => {
                 al.condition = match cx.string(v, rule, k)?.to_ascii_uppercase().as_str() {
@@ -833,7 +983,7 @@ fn parse_allowlist(
                     }
                 }
             }
-            "regexTarget" => {
+            "regextarget" => {
                 al.regex_target = match cx.string(v, rule, k)?.to_ascii_lowercase().as_str() {
                     "secret" | "" => RegexTarget::Secret,
                     "match" => RegexTarget::Match,
@@ -871,11 +1021,11 @@ fn parse_allowlist(
                     .collect::<Result<_, _>>()?;
             }
             "commits" => al.commits = cx.strings(v, rule, k)?,
-            "targetRules" if global => al.target_rules = cx.strings(v, rule, k)?,
-            other => cx.warn(
+            "targetrules" if global => al.target_rules = cx.strings(v, rule, k)?,
+            _ => cx.warn(
                 rule,
                 format!(
-                    "line {}: unsupported allowlist key `{other}` ignored",
+                    "line {}: unsupported allowlist key `{k}` ignored",
                     cx.line(key.span())
                 ),
             ),
