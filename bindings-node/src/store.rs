@@ -18,6 +18,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use scangit_core::AbortToken;
+use scangit_core::events_json::{JsonStyle, StoredFindingView};
 use scangit_core::persist::{KvBackend, KvStore, StoreError, kv::shared_commit_lock};
 use scangit_core::persist::{MemoryStore as CoreMemoryStore, SqliteStore as CoreSqliteStore};
 
@@ -53,51 +54,16 @@ impl NativeSqliteStore {
             .store
             .stored_findings(repo_id.as_deref())
             .map_err(|e| scan_error(&e.into()))?;
-        let rows: Vec<StoredFindingJs> = rows.iter().map(StoredFindingJs::new).collect();
+        // Not gated: a store only holds secrets when the scans kept them (`keepSecrets`).
+        let style = JsonStyle {
+            reveal_secrets: true,
+            ..JsonStyle::CAMEL
+        };
+        let rows: Vec<StoredFindingView> = rows
+            .iter()
+            .map(|f| StoredFindingView::new(f, style))
+            .collect();
         serde_json::to_string(&rows).map_err(|e| code_error("internal", &e.to_string()))
-    }
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredFindingJs<'a> {
-    repo_id: &'a str,
-    rules_hash: &'a str,
-    rule_id: &'a str,
-    commit: Option<&'a str>,
-    path: Option<std::borrow::Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path_bytes: Option<&'a [u8]>,
-    line: u64,
-    column: u64,
-    start: u64,
-    end: u64,
-    blob: &'a str,
-    fingerprint: &'a str,
-    first_seen: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<&'a str>,
-}
-
-impl<'a> StoredFindingJs<'a> {
-    fn new(f: &'a scangit_core::persist::StoredFinding) -> Self {
-        let (path, path_bytes) = crate::events::path_fields(f.path.as_deref());
-        Self {
-            repo_id: &f.repo_id,
-            rules_hash: &f.rules_hash,
-            rule_id: &f.rule_id,
-            commit: f.commit.as_deref(),
-            path,
-            path_bytes,
-            line: f.line,
-            column: f.column,
-            start: f.start,
-            end: f.end,
-            blob: &f.blob,
-            fingerprint: &f.fingerprint,
-            first_seen: f.first_seen,
-            secret: f.secret.as_deref(),
-        }
     }
 }
 

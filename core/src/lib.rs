@@ -23,6 +23,7 @@ pub mod content;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod events_json;
 pub mod extract;
 pub mod finalize;
 pub mod fingerprint;

@@ -6,16 +6,15 @@
 //! `findings` is one secret: the fields of its first introduction (as in a jsonl `finding`),
 //! plus `occurrences` and `locations` (every blob, commit, path and line it appears at).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use scangit_core::Summary;
+use scangit_core::events_json::{CommitView, FindingView, JsonStyle, LocationView, SummaryView};
 use serde::Serialize;
 
 use super::{
-    Collected, CommitJson, FindingGroup, FindingJson, JSON_FORMAT_VERSION, RenderOptions,
-    SummaryJson, group_findings, hex, path_fields,
+    Collected, FindingGroup, JSON_FORMAT_VERSION, RenderOptions, group_findings, hex, json_style,
 };
 
 #[derive(Serialize)]
@@ -23,45 +22,26 @@ struct Document<'a> {
     version: u32,
     scangit_version: &'static str,
     findings: Vec<GroupJson<'a>>,
-    commits: BTreeMap<String, CommitJson<'a>>,
-    summary: SummaryJson<'a>,
+    commits: BTreeMap<String, CommitView<'a>>,
+    summary: SummaryView<'a>,
 }
 
 #[derive(Serialize)]
 struct GroupJson<'a> {
     #[serde(flatten)]
-    first: FindingJson<'a>,
+    first: FindingView<'a>,
     occurrences: usize,
-    locations: Vec<LocationJson<'a>>,
+    locations: Vec<LocationView<'a>>,
 }
 
-#[derive(Serialize)]
-struct LocationJson<'a> {
-    blob: String,
-    commit: Option<String>,
-    path: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path_bytes_b64: Option<String>,
-    line: u64,
-}
-
-fn group_json<'a>(g: &FindingGroup<'a>, options: RenderOptions) -> GroupJson<'a> {
+fn group_json<'a>(g: &FindingGroup<'a>, style: JsonStyle) -> GroupJson<'a> {
     GroupJson {
-        first: FindingJson::new(g.first, options.reveal_secrets),
+        first: FindingView::new(g.first, style),
         occurrences: g.occurrences.len(),
         locations: g
             .occurrences
             .iter()
-            .map(|f| {
-                let (path, path_bytes_b64) = path_fields(f.path.as_deref());
-                LocationJson {
-                    blob: hex(&f.blob),
-                    commit: f.commit.as_ref().map(hex),
-                    path,
-                    path_bytes_b64,
-                    line: f.line,
-                }
-            })
+            .map(|f| LocationView::new(f, style))
             .collect(),
     }
 }
@@ -72,19 +52,20 @@ pub fn render(
     summary: &Summary,
     options: RenderOptions,
 ) -> io::Result<()> {
+    let style = json_style(options);
     let doc = Document {
         version: JSON_FORMAT_VERSION,
         scangit_version: env!("CARGO_PKG_VERSION"),
         findings: group_findings(collected)
             .iter()
-            .map(|g| group_json(g, options))
+            .map(|g| group_json(g, style))
             .collect(),
         commits: collected
             .commits
             .values()
-            .map(|c| (hex(&c.commit), CommitJson::new(c)))
+            .map(|c| (hex(&c.commit), CommitView::new(c, style)))
             .collect(),
-        summary: SummaryJson::new(summary),
+        summary: SummaryView::new(summary, style),
     };
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
     w.write_all(b"\n")

@@ -5,46 +5,21 @@
 use std::io::{self, Write};
 
 use scangit_core::Event;
+use scangit_core::events_json::{EventView, JsonStyle};
 use serde::Serialize;
 
-use super::{CommitJson, FindingJson, RenderOptions, SummaryJson};
-
-/// An event body with the contract's `type` field in front.
-#[derive(Serialize)]
-struct Tagged<T> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(flatten)]
-    body: T,
-}
+use super::{RenderOptions, json_style};
 
 /// Writes one event as one line; progress is skipped.
 pub fn write_event(w: &mut dyn Write, event: Event<'_>, options: RenderOptions) -> io::Result<()> {
-    let kind = event.type_name();
-    match event {
-        Event::Finding(f) => write_line(
-            w,
-            &Tagged {
-                kind,
-                body: FindingJson::new(f, options.reveal_secrets),
-            },
-        ),
-        Event::Commit(c) => write_line(
-            w,
-            &Tagged {
-                kind,
-                body: CommitJson::new(c),
-            },
-        ),
-        Event::Summary(s) => write_line(
-            w,
-            &Tagged {
-                kind,
-                body: SummaryJson::new(s),
-            },
-        ),
-        Event::Progress(_) => Ok(()),
+    if let Event::Progress(_) = event {
+        return Ok(());
     }
+    let style = JsonStyle {
+        with_type: true,
+        ..json_style(options)
+    };
+    write_line(w, &EventView::new(event, style))
 }
 
 fn write_line<T: Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
@@ -124,10 +99,7 @@ mod tests {
         let v = &lines(&[Event::Finding(&f)], false)[0];
         assert!(v["commit"].is_null());
         assert_eq!(v["path"], "dir/\u{fffd}t\u{fffd}.txt");
-        assert_eq!(
-            v["path_bytes_b64"],
-            super::super::base64(b"dir/\xe9t\xe9.txt")
-        );
+        assert_eq!(v["path_bytes_b64"], "ZGlyL+l06S50eHQ=");
         assert_eq!(v["decoded_from"], serde_json::json!(["base64"]));
         f.path = None;
         let v = &lines(&[Event::Finding(&f)], false)[0];

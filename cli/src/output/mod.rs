@@ -1,5 +1,5 @@
-//! Turning scan events into reports: the shared JSON shapes, grouping of findings by
-//! fingerprint, and the [`OutputSink`] that receives events from the library.
+//! Turning scan events into reports: the JSON style (the shapes are the core's
+//! `events_json` views), grouping of findings by fingerprint, and the [`OutputSink`] that receives events from the library.
 //!
 //! `jsonl` streams every event as it arrives. `text`, `json` and `sarif` need the whole scan
 //! (grouping and sorting), so the sink collects events and renders once the scan has finished.
@@ -9,20 +9,17 @@ pub mod jsonl;
 pub mod sarif;
 pub mod text;
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use gix_hash::ObjectId;
-use scangit_core::events::{SkipCount, StageTimings};
+use scangit_core::events_json::JsonStyle;
 use scangit_core::{
     CommitMeta, Event, EventSink, Finding, Outcome, ScanError, ScanReport, SinkAction, Summary,
 };
-use serde::Serialize;
 
 use crate::error::CliError;
 use crate::progress::ProgressLine;
@@ -55,171 +52,19 @@ pub struct RenderOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON shapes shared by jsonl, json and sarif. Field names are the contract's snake_case names.
+// JSON: the fields of findings, commits and summaries (and their snake_case names) are the
+// core's `events_json` views, shared with the bindings.
 
 pub fn hex(oid: &ObjectId) -> String {
     oid.to_hex().to_string()
 }
 
-/// A git path as JSON: a string (lossy for invalid UTF-8) and, only when the bytes are not
-/// valid UTF-8, the exact bytes in base64 so that consumers can still address the file.
-pub fn path_fields(path: Option<&[u8]>) -> (Option<Cow<'_, str>>, Option<String>) {
-    match path {
-        None => (None, None),
-        Some(bytes) => match std::str::from_utf8(bytes) {
-            Ok(s) => (Some(Cow::Borrowed(s)), None),
-            Err(_) => (Some(String::from_utf8_lossy(bytes)), Some(base64(bytes))),
-        },
-    }
-}
-
-#[derive(Serialize, Debug)]
-pub struct FindingJson<'a> {
-    pub rule_id: &'a str,
-    pub rule_description: &'a str,
-    pub blob: String,
-    pub commit: Option<String>,
-    pub path: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_bytes_b64: Option<String>,
-    pub line: u64,
-    pub column: u64,
-    pub start: u64,
-    pub end: u64,
-    pub fingerprint: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<&'a str>,
-    pub snippet: &'a str,
-    pub decoded_from: &'a [&'static str],
-    pub confidence: f32,
-}
-
-impl<'a> FindingJson<'a> {
-    pub fn new(f: &'a Finding, reveal_secrets: bool) -> Self {
-        let (path, path_bytes_b64) = path_fields(f.path.as_deref());
-        FindingJson {
-            rule_id: &f.rule_id,
-            rule_description: &f.rule_description,
-            blob: hex(&f.blob),
-            commit: f.commit.as_ref().map(hex),
-            path,
-            path_bytes_b64,
-            line: f.line,
-            column: f.column,
-            start: f.start,
-            end: f.end,
-            fingerprint: &f.fingerprint,
-            secret: if reveal_secrets {
-                f.secret.as_deref()
-            } else {
-                None
-            },
-            snippet: &f.snippet,
-            decoded_from: &f.decoded_from,
-            confidence: f.confidence,
-        }
-    }
-}
-
-#[derive(Serialize, Debug)]
-pub struct CommitJson<'a> {
-    pub commit: String,
-    pub author_name: &'a str,
-    pub author_email: &'a str,
-    pub author_time: i64,
-    pub committer_name: &'a str,
-    pub committer_email: &'a str,
-    pub committer_time: i64,
-    pub summary: &'a str,
-}
-
-impl<'a> CommitJson<'a> {
-    pub fn new(c: &'a CommitMeta) -> Self {
-        CommitJson {
-            commit: hex(&c.commit),
-            author_name: &c.author_name,
-            author_email: &c.author_email,
-            author_time: c.author_time,
-            committer_name: &c.committer_name,
-            committer_email: &c.committer_email,
-            committer_time: c.committer_time,
-            summary: &c.summary,
-        }
-    }
-}
-
-#[derive(Serialize, Debug)]
-pub struct SkipJson<'a> {
-    pub reason: &'static str,
-    pub count: u64,
-    pub examples: &'a [String],
-}
-
-/// Milliseconds as a float: integer milliseconds would show most stages of a small scan as 0.
-#[derive(Serialize, Debug)]
-pub struct TimingsJson {
-    pub open: f64,
-    pub index: f64,
-    pub commits: f64,
-    pub plan: f64,
-    pub scan: f64,
-    pub finalize: f64,
-    pub total: f64,
-}
-
-pub fn millis(d: Duration) -> f64 {
-    // Microsecond resolution keeps the JSON short and is finer than anything we measure.
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
-
-impl TimingsJson {
-    pub fn new(t: &StageTimings) -> Self {
-        TimingsJson {
-            open: millis(t.open),
-            index: millis(t.index),
-            commits: millis(t.commits),
-            plan: millis(t.plan),
-            scan: millis(t.scan),
-            finalize: millis(t.finalize),
-            total: millis(t.total),
-        }
-    }
-}
-
-#[derive(Serialize, Debug)]
-pub struct SummaryJson<'a> {
-    pub outcome: &'static str,
-    pub skipped: Vec<SkipJson<'a>>,
-    pub commits: u64,
-    pub blobs_planned: u64,
-    pub blobs_already_seen: u64,
-    pub blobs_scanned: u64,
-    pub bytes_scanned: u64,
-    pub findings: u64,
-    pub timings_ms: TimingsJson,
-}
-
-impl<'a> SummaryJson<'a> {
-    pub fn new(s: &'a Summary) -> Self {
-        SummaryJson {
-            outcome: s.outcome.as_str(),
-            skipped: s
-                .skipped
-                .iter()
-                .map(|k: &SkipCount| SkipJson {
-                    reason: k.reason.as_str(),
-                    count: k.count,
-                    examples: &k.examples,
-                })
-                .collect(),
-            commits: s.commits,
-            blobs_planned: s.blobs_planned,
-            blobs_already_seen: s.blobs_already_seen,
-            blobs_scanned: s.blobs_scanned,
-            bytes_scanned: s.bytes_scanned,
-            findings: s.findings,
-            timings_ms: TimingsJson::new(&s.timings),
-        }
+/// The style of every JSON format: snake_case names, `path_bytes_b64`, `secret` only when
+/// revealed. `type` is added by jsonl only.
+pub fn json_style(options: RenderOptions) -> JsonStyle {
+    JsonStyle {
+        reveal_secrets: options.reveal_secrets,
+        ..JsonStyle::SNAKE
     }
 }
 
@@ -470,28 +315,6 @@ impl EventSink for OutputSink {
 // ---------------------------------------------------------------------------------------------
 // Small helpers shared by the renderers.
 
-/// Standard base64 with padding (RFC 4648), for non-UTF-8 paths; too small to justify a crate.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Decimal megabytes etc., as humans read sizes in a progress line or summary.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
@@ -637,34 +460,6 @@ pub(crate) mod testutil {
 mod tests {
     use super::testutil::*;
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), expected);
-        }
-        assert_eq!(base64(&[0xff, 0xfe]), "//4=");
-    }
-
-    #[test]
-    fn path_fields_adds_bytes_only_for_invalid_utf8() {
-        assert_eq!(
-            path_fields(Some(b"a/b.txt")),
-            (Some(Cow::Borrowed("a/b.txt")), None)
-        );
-        let (lossy, b64) = path_fields(Some(b"bad\xffname"));
-        assert_eq!(lossy.as_deref(), Some("bad\u{fffd}name"));
-        assert_eq!(b64.as_deref(), Some("YmFk/25hbWU="));
-        assert_eq!(path_fields(None), (None, None));
-    }
 
     #[test]
     fn groups_by_fingerprint_and_picks_earliest_commit_time() {

@@ -14,10 +14,11 @@
 
 use std::io::{self, Write};
 
+use scangit_core::events_json::SummaryView;
 use scangit_core::{Finding, Summary};
 use serde_json::{Value, json};
 
-use super::{Collected, RenderOptions, SummaryJson, group_findings, hex};
+use super::{Collected, RenderOptions, group_findings, hex, json_style};
 
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -149,7 +150,7 @@ pub fn render(
                 // The scan returned: a partial outcome is still a successful execution; what was
                 // skipped is in the properties.
                 "executionSuccessful": true,
-                "properties": SummaryJson::new(summary),
+                "properties": SummaryView::new(summary, json_style(options)),
             }],
             "results": results,
         }]
