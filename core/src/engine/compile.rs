@@ -202,25 +202,10 @@ fn compile_location_allow(
                 ),
             });
         }
-        let regexes = al
-            .regexes
-            .iter()
-            .map(|r| {
-                memo.get(r)
-                    .map_err(|e| regex_error(rules, rule, line, "allowlist.regexes", e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let allow = content_allow(rules, rule, line, al, memo)?;
         let bit = *bits;
         *bits += 1;
-        Some((
-            Allow {
-                condition: al.condition,
-                target: al.regex_target,
-                regexes,
-                stopwords: al.stopwords.iter().map(|s| s.as_bytes().to_vec()).collect(),
-            },
-            bit,
-        ))
+        Some((allow, bit))
     } else {
         None
     };
@@ -244,6 +229,17 @@ fn compile_allow(
     if !al.has_content_criteria() || (al.condition == AllowCondition::And && al.needs_location()) {
         return Ok(None);
     }
+    content_allow(rules, rule, line, al, memo).map(Some)
+}
+
+/// The content criteria of an allowlist (regexes, stopwords), compiled.
+fn content_allow(
+    rules: &RuleSet,
+    rule: Option<&str>,
+    line: usize,
+    al: &Allowlist,
+    memo: &mut RegexMemo,
+) -> Result<Allow, RulesError> {
     let regexes = al
         .regexes
         .iter()
@@ -252,12 +248,12 @@ fn compile_allow(
                 .map_err(|e| regex_error(rules, rule, line, "allowlist.regexes", e))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(Allow {
+    Ok(Allow {
         condition: al.condition,
         target: al.regex_target,
         regexes,
         stopwords: al.stopwords.iter().map(|s| s.as_bytes().to_vec()).collect(),
-    }))
+    })
 }
 
 pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
