@@ -145,6 +145,24 @@ impl RegexMemo {
         self.0.insert(pattern.to_owned(), r.clone());
         Ok(r)
     }
+
+    /// Every pattern of one allowlist field, compiled; an error names the rule, line and field.
+    fn all(
+        &mut self,
+        patterns: &[String],
+        rules: &RuleSet,
+        rule: Option<&str>,
+        line: usize,
+        field: &str,
+    ) -> Result<Vec<Regex>, RulesError> {
+        patterns
+            .iter()
+            .map(|p| {
+                self.get(p)
+                    .map_err(|e| regex_error(rules, rule, line, field, e))
+            })
+            .collect()
+    }
 }
 
 /// Literal prefixes every match starts with, if there are few and they are at least 2 bytes.
@@ -182,14 +200,7 @@ fn compile_location_allow(
     if !al.needs_location() {
         return Ok(None);
     }
-    let paths = al
-        .paths
-        .iter()
-        .map(|r| {
-            memo.get(r)
-                .map_err(|e| regex_error(rules, rule, line, "allowlist.paths", e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let paths = memo.all(&al.paths, rules, rule, line, "allowlist.paths")?;
     let content = if al.condition == AllowCondition::And && al.has_content_criteria() {
         if *bits >= MAX_LOCATION_BITS {
             return Err(RulesError::BadField {
@@ -240,14 +251,7 @@ fn content_allow(
     al: &Allowlist,
     memo: &mut RegexMemo,
 ) -> Result<Allow, RulesError> {
-    let regexes = al
-        .regexes
-        .iter()
-        .map(|r| {
-            memo.get(r)
-                .map_err(|e| regex_error(rules, rule, line, "allowlist.regexes", e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let regexes = memo.all(&al.regexes, rules, rule, line, "allowlist.regexes")?;
     Ok(Allow {
         condition: al.condition,
         target: al.regex_target,
