@@ -22,8 +22,8 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use scangit_core::options::{DEFAULT_MAX_BLOB_BYTES, DEFAULT_MEMORY_BUDGET_BYTES};
-use scangit_core::persist::SqliteStore as CoreSqliteStore;
 use scangit_core::rules::{LoadOptions, RuleSet};
+use scangit_core::store::SqliteStore as CoreSqliteStore;
 use scangit_core::stream::{NextBatch, ScanStream, StreamConfig};
 use scangit_core::{AbortToken, Engine, ScanError, ScanMode, ScanOptions, StoreRef};
 

@@ -19,8 +19,8 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use scangit_core::AbortToken;
 use scangit_core::events_json::{JsonStyle, StoredFindingView};
-use scangit_core::persist::{KvBackend, KvStore, StoreError, kv::shared_commit_lock};
-use scangit_core::persist::{MemoryStore as CoreMemoryStore, SqliteStore as CoreSqliteStore};
+use scangit_core::store::{KvBackend, KvStore, StoreError, kv::shared_commit_lock};
+use scangit_core::store::{MemoryStore as CoreMemoryStore, SqliteStore as CoreSqliteStore};
 
 use crate::error::{CodedError, code_error, scan_error};
 

@@ -14,9 +14,9 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyTuple};
 use scangit_core::StoreRef;
-use scangit_core::persist::kv::KvPairs;
-use scangit_core::persist::kv::shared_commit_lock;
-use scangit_core::persist::{KvBackend, KvStore, MemoryStore, SqliteStore, StoreError};
+use scangit_core::store::kv::KvPairs;
+use scangit_core::store::kv::shared_commit_lock;
+use scangit_core::store::{KvBackend, KvStore, MemoryStore, SqliteStore, StoreError};
 
 use crate::errors;
 

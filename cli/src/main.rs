@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use scangit_core::persist::SqliteStore;
 use scangit_core::rules::{LoadOptions, RuleSet};
+use scangit_core::store::SqliteStore;
 use scangit_core::{Engine, Outcome, ScanError, ScanMode, ScanOptions, StoreRef};
 
 use crate::error::CliError;

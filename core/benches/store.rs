@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use gix_hash::ObjectId;
 use scangit_core::Outcome;
-use scangit_core::finalize::{
-    BlobContext, FinalizeInput, RefEntry, ScannedBlob, Scope, build_finalize_ops,
-};
-use scangit_core::persist::{MemoryStore, PersistenceStore, SqliteStore, persist_finalize_output};
+use scangit_core::scan::finalize::{FinalizeInput, RefEntry, ScannedBlob, build_finalize_ops};
+use scangit_core::store::codec::{BlobContext, Scope};
+use scangit_core::store::{MemoryStore, PersistenceStore, SqliteStore, persist_finalize_output};
 
 fn oid(n: u64) -> ObjectId {
     ObjectId::from_bytes_or_panic(&blake3::hash(&n.to_le_bytes()).as_bytes()[..20])

@@ -2,9 +2,10 @@
 //! `cargo run --release -p scangit-core --example plan_probe -- REPO [threads]`.
 use std::time::Instant;
 
-use scangit_core::odb::{Odb, ReadScratch};
-use scangit_core::pack_exec::PackTable;
-use scangit_core::{commits, plan, repo::RepoLayout};
+use scangit_core::git::odb::{Odb, ReadScratch};
+use scangit_core::git::pack_walk::PackTable;
+use scangit_core::git::{commits, repo::RepoLayout};
+use scangit_core::scan::plan;
 
 fn main() {
     let path = std::env::args()

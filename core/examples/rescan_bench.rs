@@ -23,7 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use scangit_core::events::CollectSink;
-use scangit_core::persist::SqliteStore;
+use scangit_core::store::SqliteStore;
 use scangit_core::{Engine, Finding, ScanOptions, StoreRef, Summary, scan};
 
 fn git(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {

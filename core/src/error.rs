@@ -5,6 +5,11 @@
 
 use std::path::PathBuf;
 
+use crate::detect::rules::RulesError;
+use crate::git::GitError;
+use crate::git::odb::OdbError;
+use crate::store::StoreError;
+
 /// The contract's error kinds, identical in Rust, C, Python, Node and the CLI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -74,7 +79,7 @@ pub enum ScanError {
     #[error("store failure: {0}")]
     Store(String),
     #[error("invalid rules: {0}")]
-    RulesInvalid(#[from] crate::rules::RulesError),
+    RulesInvalid(#[from] RulesError),
     #[error("resource limit exceeded: {0}")]
     ResourceLimit(String),
     #[error("internal error: {0}")]
@@ -102,5 +107,35 @@ impl ScanError {
         ScanError::Aborted {
             cause: AbortCause::Token,
         }
+    }
+}
+
+// The one place where each layer's errors become the contract's kinds.
+
+impl From<GitError> for ScanError {
+    fn from(e: GitError) -> Self {
+        match e {
+            GitError::NotFound { path, reason } => ScanError::RepoNotFound { path, reason },
+            GitError::Unreadable { path, source } => ScanError::RepoUnreadable { path, source },
+            GitError::BadRevision(why) => ScanError::InvalidArgument(why),
+            GitError::Odb(e) => e.into(),
+            GitError::Aborted => ScanError::aborted(),
+        }
+    }
+}
+
+impl From<OdbError> for ScanError {
+    fn from(e: OdbError) -> Self {
+        match e {
+            OdbError::Io { path, source } => ScanError::RepoUnreadable { path, source },
+            OdbError::TooLarge { .. } => ScanError::ResourceLimit(e.to_string()),
+            other => ScanError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ScanError {
+    fn from(e: StoreError) -> Self {
+        ScanError::Store(e.to_string())
     }
 }

@@ -22,7 +22,7 @@ use gix_hash::ObjectId;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::events::{CommitMeta, Event, Finding, Progress, SkipCount, StageTimings, Summary};
-use crate::persist::StoredFinding;
+use crate::store::StoredFinding;
 
 /// Field naming of the JSON objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::AbortToken;
-use crate::persist::PersistenceStore;
+use crate::store::PersistenceStore;
 
 /// A shared persistence store (the embedded SQLite store, the in-memory one, or a caller's).
 #[derive(Clone)]

@@ -2,7 +2,7 @@
 //! byte-order mark, Java class files, jar archives (stored and deflated entries), Python
 //! bytecode and Jupyter notebooks, through `content::prepare` and the engine.
 
-use scangit_core::content::{Prepared, prepare};
+use scangit_core::detect::content::{Prepared, prepare};
 use scangit_core::engine::{Engine, Match};
 
 /// A GitHub token with a valid checksum (from the built-in examples).

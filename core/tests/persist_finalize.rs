@@ -4,9 +4,9 @@ mod persist_support;
 
 use persist_support::*;
 use scangit_core::Outcome;
-use scangit_core::finalize::{
-    DecodedOp, FinalizeInput, NS_BLOB_CTX, NS_FINDING, NS_SEEN_BLOB, build_finalize_ops, decode_op,
-    split_key,
+use scangit_core::scan::finalize::{FinalizeInput, build_finalize_ops};
+use scangit_core::store::codec::{
+    DecodedOp, NS_BLOB_CTX, NS_FINDING, NS_SEEN_BLOB, decode_op, split_key,
 };
 
 /// A small deterministic shuffle (xorshift), so failures reproduce.
@@ -161,7 +161,7 @@ fn every_key_carries_the_format_byte_and_scope() {
     let b = build_finalize_ops(&input(scope("repo", 2), 1, blobs(0..50)));
     let enc_a = scope("repo", 1).encode();
     for (x, y) in a.data_ops.iter().zip(&b.data_ops) {
-        assert_eq!(x.key[0], scangit_core::finalize::KEY_FORMAT);
+        assert_eq!(x.key[0], scangit_core::store::codec::KEY_FORMAT);
         assert_ne!(x.key, y.key, "another rules hash must give other keys");
         assert!(split_key(&enc_a, &x.key).is_ok());
         assert!(split_key(&enc_a, &y.key).is_err());

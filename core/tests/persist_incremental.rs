@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use gix_hash::ObjectId;
 use pipeline_support::*;
 use scangit_core::events::{CollectSink, SkipReason};
-use scangit_core::finalize::{FinalizeOutput, RefWatermark, Scope};
-use scangit_core::persist::{
+use scangit_core::rules::RuleSet;
+use scangit_core::store::codec::{FinalizeOutput, RefWatermark, Scope};
+use scangit_core::store::{
     FailingStore, MemoryStore, PersistenceStore, SqliteStore, StoreError, StoreMethod,
 };
-use scangit_core::rules::RuleSet;
 use scangit_core::{
     AbortToken, Engine, ErrorKind, Event, Outcome, ScanError, ScanMode, ScanOptions, SinkAction,
     StoreRef,

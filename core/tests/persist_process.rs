@@ -10,8 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use persist_support::*;
-use scangit_core::finalize::build_finalize_ops;
-use scangit_core::persist::{PersistenceStore, SqliteStore, persist_finalize_output};
+use scangit_core::scan::finalize::build_finalize_ops;
+use scangit_core::store::{PersistenceStore, SqliteStore, persist_finalize_output};
 
 const CHILD_ENV: &str = "SCANGIT_PERSIST_CHILD";
 const KILL_BATCH: u64 = 300_000;

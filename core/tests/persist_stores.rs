@@ -4,8 +4,9 @@
 mod persist_support;
 
 use persist_support::*;
-use scangit_core::finalize::{FinalizeOutput, RefWatermark, WriteOp, build_finalize_ops};
-use scangit_core::persist::{
+use scangit_core::scan::finalize::build_finalize_ops;
+use scangit_core::store::codec::{FinalizeOutput, RefWatermark, WriteOp};
+use scangit_core::store::{
     FailingStore, MemoryStore, PersistenceStore, SqliteStore, StoreError, StoreMethod,
     persist_finalize_output,
 };
@@ -20,7 +21,11 @@ fn each_store(check: impl Fn(&dyn PersistenceStore, &str)) {
     check(&sqlite, "sqlite");
 }
 
-fn commit(store: &dyn PersistenceStore, out: &FinalizeOutput, s: &scangit_core::finalize::Scope) {
+fn commit(
+    store: &dyn PersistenceStore,
+    out: &FinalizeOutput,
+    s: &scangit_core::store::codec::Scope,
+) {
     persist_finalize_output(store, s, out).unwrap();
 }
 
@@ -237,7 +242,9 @@ fn an_injected_commit_failure_leaves_the_store_as_before_and_maps_to_a_store_err
         &build_finalize_ops(&input(s.clone(), 2, blobs(100..200))),
     )
     .unwrap_err();
-    assert!(matches!(err, StoreError::Injected { .. }));
+    assert!(
+        matches!(&err, StoreError::Backend { source, .. } if source.downcast_ref::<scangit_core::store::InjectedFailure>().is_some())
+    );
     assert_eq!(ScanError::from(err).kind(), ErrorKind::Store);
     assert_eq!(mem.snapshot(&s), before);
     assert_eq!(failing.calls(StoreMethod::Commit), 1);
@@ -398,7 +405,7 @@ fn sqlite_state_survives_reopen_and_newer_schemas_are_refused() {
     let v: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, scangit_core::persist::sqlite::SCHEMA_VERSION);
+    assert_eq!(v, scangit_core::store::sqlite::SCHEMA_VERSION);
     conn.execute("UPDATE schema_version SET version = 99", [])
         .unwrap();
     drop(conn);
@@ -449,7 +456,7 @@ fn unknown_namespaces_are_kept_as_opaque_pairs() {
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     let s = scope("repo", 1);
-    let mut key = vec![scangit_core::finalize::KEY_FORMAT, b'z', b'z', 0];
+    let mut key = vec![scangit_core::store::codec::KEY_FORMAT, b'z', b'z', 0];
     key.extend_from_slice(&s.encode());
     key.extend_from_slice(b"future");
     let mut out = build_finalize_ops(&input(s.clone(), 1, Vec::new()));

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scangit_core::odb::{Odb, ReadScratch};
-use scangit_core::pack_exec::PackTable;
-use scangit_core::{commits, plan, repo::RepoLayout};
+use scangit_core::git::odb::{Odb, ReadScratch};
+use scangit_core::git::pack_walk::PackTable;
+use scangit_core::git::{commits, repo::RepoLayout};
+use scangit_core::scan::plan;
 
 fn corpus_script() -> PathBuf {
     std::env::var_os("SCANGIT_CORPUS_SCRIPT")

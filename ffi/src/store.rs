@@ -1,6 +1,6 @@
 //! Persistence for C callers: the built-in SQLite store by path, or the caller's own store as a
 //! vtable (`scangit_store_methods`, in the style of libgit2's ODB backends) behind
-//! [`scangit_core::persist::PersistenceStore`].
+//! [`scangit_core::store::PersistenceStore`].
 //!
 //! Memory ownership is one-way per call: everything the library passes to a callback (scope,
 //! ids, write ops) is borrowed for that call; everything the store hands back (watermarks through
@@ -20,8 +20,10 @@ use gix_hash::ObjectId;
 use parking_lot::Mutex;
 use scangit_core::ScanError;
 use scangit_core::StoreRef;
-use scangit_core::finalize::{DecodedOp, NS_REF_WATERMARK, WatermarkChange, WriteOp, decode_op};
-use scangit_core::persist::{
+use scangit_core::store::codec::{
+    DecodedOp, NS_REF_WATERMARK, WatermarkChange, WriteOp, decode_op,
+};
+use scangit_core::store::{
     FinalizeOutput, PersistenceStore, RefWatermark, Scope, SqliteStore, StoreError,
 };
 

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use gix_hash::ObjectId;
 use scangit_core::Outcome;
-use scangit_core::finalize::{
-    BlobContext, FinalizeInput, FindingRecord, RefEntry, ScannedBlob, Scope,
-};
+use scangit_core::scan::finalize::{FinalizeInput, RefEntry, ScannedBlob};
+use scangit_core::store::codec::{BlobContext, FindingRecord, Scope};
 
 // Temporary directories are the pipeline tests' (one helper for every integration test).
 #[path = "../pipeline_support/mod.rs"]

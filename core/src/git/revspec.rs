@@ -8,22 +8,22 @@
 use gix_hash::ObjectId;
 use gix_object::Kind;
 
-use crate::commits::{self, parse_commit_header};
-use crate::error::ScanError;
-use crate::odb::{Odb, ReadScratch};
-use crate::repo::RefTip;
+use crate::git::GitError;
+use crate::git::commits::{self, parse_commit_header};
+use crate::git::odb::{Odb, ReadScratch};
+use crate::git::repo::RefTip;
 
-fn invalid(spec: &str, why: impl std::fmt::Display) -> ScanError {
-    ScanError::InvalidArgument(format!("cannot resolve revision '{spec}': {why}"))
+fn invalid(spec: &str, why: impl std::fmt::Display) -> GitError {
+    GitError::BadRevision(format!("cannot resolve revision '{spec}': {why}"))
 }
 
 /// Split `A..B` into its ends; `A..` means `A..HEAD`.
-pub fn split_range(spec: &str) -> Result<(&str, &str), ScanError> {
+pub fn split_range(spec: &str) -> Result<(&str, &str), GitError> {
     match spec.split_once("..") {
         Some((a, b)) if !a.is_empty() && !b.starts_with('.') => {
             Ok((a, if b.is_empty() { "HEAD" } else { b }))
         }
-        _ => Err(ScanError::InvalidArgument(format!(
+        _ => Err(GitError::BadRevision(format!(
             "range '{spec}' must look like A..B (commits reachable from B but not from A)"
         ))),
     }
@@ -35,7 +35,7 @@ pub fn resolve(
     refs: &[RefTip],
     odb: &Odb,
     s: &mut ReadScratch,
-) -> Result<ObjectId, ScanError> {
+) -> Result<ObjectId, GitError> {
     let cut = spec.find(['^', '~']).unwrap_or(spec.len());
     let (base, mut steps) = spec.split_at(cut);
     let mut id =
@@ -129,7 +129,7 @@ fn peel_commit(
     odb: &Odb,
     s: &mut ReadScratch,
     buf: &mut Vec<u8>,
-) -> Result<ObjectId, ScanError> {
+) -> Result<ObjectId, GitError> {
     match commits::peel(odb, id, s, buf) {
         Ok((c, Kind::Commit)) => Ok(c),
         Ok((_, k)) => Err(invalid(spec, format!("names a {k}, not a commit"))),
@@ -144,7 +144,7 @@ fn parent(
     odb: &Odb,
     s: &mut ReadScratch,
     buf: &mut Vec<u8>,
-) -> Result<ObjectId, ScanError> {
+) -> Result<ObjectId, GitError> {
     odb.read_id(&id, s, buf).map_err(|e| invalid(spec, e))?;
     let h =
         parse_commit_header(buf).ok_or_else(|| invalid(spec, format!("{id} is not a commit")))?;

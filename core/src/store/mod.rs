@@ -20,8 +20,10 @@
 //!
 //! The trait is object-safe and speaks in scopes, blob ids and opaque key/value bytes, so C,
 //! Python and JavaScript stores can implement it through adapters using the layout documented
-//! in [`crate::finalize`].
+//! in [`codec`].
 
+pub mod codec;
+#[cfg(any(test, feature = "testing"))]
 pub mod failing;
 pub mod kv;
 pub mod memory;
@@ -30,11 +32,11 @@ pub mod sqlite;
 
 use gix_hash::ObjectId;
 
-use crate::ScanError;
-use crate::finalize::{DecodeError, split_key};
-pub use crate::finalize::{FinalizeOutput, RefWatermark, Scope};
+use codec::{DecodeError, split_key};
+pub use codec::{FinalizeOutput, RefWatermark, Scope};
 
-pub use failing::{FailingStore, StoreMethod};
+#[cfg(any(test, feature = "testing"))]
+pub use failing::{FailingStore, InjectedFailure, StoreMethod};
 pub use kv::{KvBackend, KvStore};
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteOptions, SqliteStore, StoredFinding};
@@ -60,9 +62,6 @@ pub enum StoreError {
     /// A fixed-size resource (the 32-bit ordinal space) ran out.
     #[error("store capacity exceeded: {0}")]
     Capacity(String),
-    /// Raised by [`FailingStore`] in tests.
-    #[error("injected failure in {method:?} (call {call})")]
-    Injected { method: StoreMethod, call: u64 },
 }
 
 impl StoreError {
@@ -83,16 +82,10 @@ impl From<DecodeError> for StoreError {
     }
 }
 
-impl From<StoreError> for ScanError {
-    fn from(e: StoreError) -> Self {
-        ScanError::Store(e.to_string())
-    }
-}
-
 /// Persistent state of scans, keyed by [`Scope`]. Shared across worker threads.
 pub trait PersistenceStore: Send + Sync {
     /// A sequence number for a scan about to start, larger than any this store handed out before
-    /// for `scope`; it becomes [`crate::finalize::FinalizeInput::scan_seq`] and decides which
+    /// for `scope`; it becomes [`crate::scan::finalize::FinalizeInput::scan_seq`] and decides which
     /// watermark wins when scans overlap. The default (for stores with no counter of their own)
     /// is the wall clock in nanoseconds since the Unix epoch.
     fn begin_scan(&self, scope: &Scope) -> Result<u64, StoreError> {
@@ -160,7 +153,7 @@ pub fn persist_finalize_output(
 /// watermark ops for a partial scan.
 pub fn validate_batch(scope: &Scope, output: &FinalizeOutput) -> Result<(), StoreError> {
     use crate::events::Outcome;
-    use crate::finalize::NS_REF_WATERMARK;
+    use crate::store::codec::NS_REF_WATERMARK;
     if output.outcome == Outcome::Partial && !output.watermark_ops.is_empty() {
         return Err(StoreError::InvalidBatch(
             "a partial scan carries watermark ops".into(),

@@ -25,6 +25,14 @@ impl StoreMethod {
     }
 }
 
+/// The error a [`FailingStore`] raises (the source of a [`StoreError::Backend`]).
+#[derive(Debug, thiserror::Error)]
+#[error("injected failure in {method:?} (call {call})")]
+pub struct InjectedFailure {
+    pub method: StoreMethod,
+    pub call: u64,
+}
+
 pub struct FailingStore<S> {
     inner: S,
     method: StoreMethod,
@@ -60,7 +68,10 @@ impl<S: PersistenceStore> FailingStore<S> {
     fn enter(&self, method: StoreMethod) -> Result<(), StoreError> {
         let call = self.calls[method.index()].fetch_add(1, Ordering::Relaxed) + 1;
         if method == self.method && call >= self.fail_from {
-            Err(StoreError::Injected { method, call })
+            Err(StoreError::backend(
+                "failing store",
+                InjectedFailure { method, call },
+            ))
         } else {
             Ok(())
         }

@@ -177,7 +177,7 @@ impl ScanStream {
             .name("scangit-scan".into())
             .spawn(move || {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    crate::scan(&repo, &options, &engine, &sink)
+                    crate::scan::scan(&repo, &options, &engine, &sink)
                 }))
                 .unwrap_or_else(|p| {
                     let msg = p

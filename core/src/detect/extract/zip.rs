@@ -116,7 +116,7 @@ pub(super) fn extract(data: &[u8], out: &mut Vec<u8>, depth: usize) -> bool {
                 push_line(out, &header);
                 extract(&body, out, depth + 1);
             }
-        } else if crate::content::classify(&body) == crate::content::Content::Text {
+        } else if crate::detect::content::classify(&body) == crate::detect::content::Content::Text {
             push_line(out, &header);
             push_line(out, &body);
         }

@@ -4,7 +4,7 @@
 //! Reads never run `git`. Pack files are memory-mapped; a snapshot of their identity (size and
 //! mtime) is taken at open so a concurrent `git gc` can be detected at the end of a scan.
 //! Random access goes through [`ReadScratch`], which owns a per-thread delta-base cache; bulk
-//! decoding in pack order lives in `pack_exec`.
+//! decoding in pack order lives in `pack_walk`.
 
 pub mod cache;
 pub mod delta;
@@ -17,7 +17,7 @@ use gix_hash::{ObjectId, oid};
 use gix_object::Kind;
 use gix_pack::data::entry::Header;
 
-use crate::repo::RepoLayout;
+use crate::git::repo::RepoLayout;
 pub use cache::DeltaCache;
 
 /// Errors of the object layer, converted to the contract's kinds by the runner.

@@ -18,39 +18,33 @@ use gix_hash::ObjectId;
 use gix_object::Kind;
 use parking_lot::Mutex;
 
-use crate::adapter::EngineAdapter;
-use crate::commits::{self, CommitGraph};
-use crate::content;
+use crate::detect::adapter::EngineAdapter;
+use crate::detect::content;
 use crate::error::AbortCause;
 use crate::events::{
     CommitMeta, Event, Finding, Outcome, Phase, Progress, SinkAction, SkipCount, SkipReason,
     StageTimings, Summary,
 };
-use crate::finalize::{
-    BlobContext, FinalizeInput, FindingRecord, RefEntry, ScannedBlob, Scope, build_finalize_ops,
-};
-use crate::odb::{Location, Odb, OdbError, ReadScratch};
-use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
-use crate::persist::persist_finalize_output;
-use crate::plan::{self, NO_COMMIT, Plan};
-use crate::repo::{self, RepoLayout};
-use crate::revspec;
+use crate::git::commits::{self, CommitGraph};
+use crate::git::odb::{Location, Odb, OdbError, ReadScratch};
+use crate::git::pack_walk::{self, ExecScratch, Flow, PackTable, Traversal};
+use crate::git::repo::{self, RepoLayout};
+use crate::git::revspec;
+use crate::store::codec::{BlobContext, FindingRecord, Scope};
+use crate::store::persist_finalize_output;
 use crate::{Engine, EventSink, ScanError, ScanMode, ScanOptions};
+use finalize::{FinalizeInput, RefEntry, ScannedBlob, build_finalize_ops};
+use plan::{NO_COMMIT, Plan};
+
+pub mod finalize;
+pub mod plan;
+pub mod spill;
+pub mod stream;
 
 /// What a finished scan returns (the same data as the final `summary` event).
 #[derive(Clone, Debug)]
 pub struct ScanReport {
     pub summary: Summary,
-}
-
-impl From<OdbError> for ScanError {
-    fn from(e: OdbError) -> Self {
-        match e {
-            OdbError::Io { path, source } => ScanError::RepoUnreadable { path, source },
-            OdbError::TooLarge { .. } => ScanError::ResourceLimit(e.to_string()),
-            other => ScanError::Corrupt(other.to_string()),
-        }
-    }
 }
 
 const MAX_SKIP_EXAMPLES: usize = 5;
@@ -244,7 +238,7 @@ pub fn scan(
         last_progress: Mutex::new(Instant::now() - Duration::from_secs(3600)),
         fingerprint_key: options
             .fingerprint_key
-            .unwrap_or_else(crate::fingerprint::default_key),
+            .unwrap_or_else(crate::detect::fingerprint::default_key),
         records: options
             .store
             .as_ref()
@@ -666,7 +660,7 @@ fn place(
     for pid in pack_ids {
         let wanted = &per_pack[&pid];
         let table = tables[pid as usize].take().expect("one table per pack");
-        let mut plan_of = vec![pack_exec::NONE; table.len()];
+        let mut plan_of = vec![pack_walk::NONE; table.len()];
         let mut entries = Vec::with_capacity(wanted.len());
         for &(offset, i) in wanted {
             match table.entry_at(offset) {
@@ -688,7 +682,7 @@ fn place(
 }
 
 enum Work {
-    Pack { slot: usize, task: pack_exec::Task },
+    Pack { slot: usize, task: pack_walk::Task },
     Direct(Vec<(Location, u32)>),
 }
 
@@ -779,8 +773,11 @@ fn execute(
                 return !state.should_abort();
             }
             let rule_id = engine.rule_id(hit.m.rule);
-            let fingerprint =
-                crate::fingerprint::fingerprint(&state.fingerprint_key, rule_id, &hit.m.secret);
+            let fingerprint = crate::detect::fingerprint::fingerprint(
+                &state.fingerprint_key,
+                rule_id,
+                &hit.m.secret,
+            );
             let secret_text = || String::from_utf8_lossy(&hit.m.secret).into_owned();
             if keep {
                 records.push(FindingRecord {
@@ -869,7 +866,7 @@ fn execute(
                     let mut exec_local = std::mem::take(exec);
                     let mut rs_local = std::mem::replace(rs, ReadScratch::new(0, object_limit));
                     let mut stop = false;
-                    let flow = pack_exec::run_task(
+                    let flow = pack_walk::run_task(
                         odb,
                         table,
                         trav,

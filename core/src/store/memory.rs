@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::seen::{OrdinalTable, SeenSet};
 use super::{FinalizeOutput, PersistenceStore, RefWatermark, Scope, StoreError};
-use crate::finalize::{
+use crate::store::codec::{
     BlobContext, DecodedOp, FindingRecord, NS_BLOB_CTX, NS_FINDING, WatermarkChange, decode_op,
 };
 
@@ -94,7 +94,7 @@ impl MemoryStore {
         let enc = scope.encode();
         let data = self.snapshot(scope).data;
         data.into_iter().filter_map(move |(key, value)| {
-            let op = crate::finalize::WriteOp { key, value };
+            let op = crate::store::codec::WriteOp { key, value };
             (op.key.get(1..3) == Some(&ns[..]))
                 .then(|| decode_op(&enc, &op).ok())
                 .flatten()
@@ -154,7 +154,7 @@ impl PersistenceStore for MemoryStore {
             .enumerate()
             .map(|(i, op)| Ok((i, decode_op(&enc, op)?)))
             .collect::<Result<_, StoreError>>()?;
-        let ops: Vec<&crate::finalize::WriteOp> = output
+        let ops: Vec<&crate::store::codec::WriteOp> = output
             .data_ops
             .iter()
             .chain(&output.watermark_ops)

@@ -23,9 +23,9 @@ use gix_hash::{ObjectId, oid};
 use gix_object::Kind;
 use parking_lot::Mutex;
 
-use crate::commits::CommitGraph;
-use crate::odb::{Location, Odb, OdbError, OidMap, ReadScratch, cache::Shared};
-use crate::spill::{Candidate, Runs, SpillError};
+use crate::git::commits::CommitGraph;
+use crate::git::odb::{Location, Odb, OdbError, OidMap, ReadScratch, cache::Shared};
+use crate::scan::spill::{Candidate, Runs, SpillError};
 
 /// `commit` value of blobs reachable from no commit (tags on trees or blobs, `all_objects`).
 pub const NO_COMMIT: u32 = u32::MAX;

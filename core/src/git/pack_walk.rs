@@ -15,7 +15,7 @@ use gix_hash::ObjectId;
 use gix_object::Kind;
 use gix_pack::data::entry::Header;
 
-use crate::odb::{Odb, OdbError, Pack, ReadScratch, delta};
+use crate::git::odb::{Odb, OdbError, Pack, ReadScratch, delta};
 
 pub const NONE: u32 = u32::MAX;
 

@@ -17,9 +17,10 @@ use std::collections::{BinaryHeap, HashSet};
 use gix_hash::ObjectId;
 use gix_object::Kind;
 
-use crate::odb::{Odb, OdbError, OidMap, ReadScratch};
-use crate::pack_exec::{self, ExecScratch, Flow, PackTable, Traversal};
-use crate::repo::RepoLayout;
+use crate::git::GitError;
+use crate::git::odb::{Odb, OdbError, OidMap, ReadScratch};
+use crate::git::pack_walk::{self, ExecScratch, Flow, PackTable, Traversal};
+use crate::git::repo::RepoLayout;
 
 pub const NO_PARENT: u32 = u32::MAX;
 
@@ -155,7 +156,7 @@ pub fn bulk_read(
     tables: &[PackTable],
     threads: usize,
     should_abort: &(dyn Fn() -> bool + Sync),
-) -> Result<OidMap<ObjectId, CommitHeader>, crate::ScanError> {
+) -> Result<OidMap<ObjectId, CommitHeader>, GitError> {
     let mut work = Vec::new();
     let travs: Vec<Traversal> = tables
         .iter()
@@ -168,7 +169,7 @@ pub fn bulk_read(
         work,
         threads,
         should_abort,
-        crate::ScanError::aborted,
+        || GitError::Aborted,
         || {
             (
                 OidMap::<ObjectId, CommitHeader>::default(),
@@ -179,7 +180,7 @@ pub fn bulk_read(
         |(map, exec, rs), (i, task)| {
             let table = &tables[i];
             let pack = &odb.packs[table.pack as usize];
-            let flow = pack_exec::run_task(
+            let flow = pack_walk::run_task(
                 odb,
                 table,
                 &travs[i],
@@ -202,7 +203,7 @@ pub fn bulk_read(
             );
             match flow {
                 Flow::Continue => Ok(()),
-                Flow::Stop => Err(crate::ScanError::aborted()),
+                Flow::Stop => Err(GitError::Aborted),
             }
         },
     )?;
@@ -331,7 +332,7 @@ pub fn load(
     mut source: HeaderSource,
     s: &mut ReadScratch,
     should_abort: &dyn Fn() -> bool,
-) -> Result<(CommitGraph, Vec<WalkProblem>), crate::ScanError> {
+) -> Result<(CommitGraph, Vec<WalkProblem>), GitError> {
     let mut problems = Vec::new();
     let mut buf = Vec::new();
     let mut n = 0usize;
@@ -353,7 +354,7 @@ pub fn load(
         while let Some((id, excluded)) = pending.pop() {
             n += 1;
             if n.is_multiple_of(4096) && should_abort() {
-                return Err(crate::ScanError::aborted());
+                return Err(GitError::Aborted);
             }
             if let Some(v) = visits.get_mut(&id) {
                 if excluded && !v.excluded {

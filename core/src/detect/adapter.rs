@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use crate::engine::{Engine, Match, Scratch};
+use crate::detect::engine::{Engine, Match, Scratch};
 
 /// One window handed to the engine.
 #[derive(Debug)]

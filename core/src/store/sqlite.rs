@@ -33,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::seen::{chunk_of, decode_chunk, encode_chunk, group_by_chunk};
 use super::{FinalizeOutput, PersistenceStore, RefWatermark, Scope, StoreError};
-use crate::finalize::{
+use crate::store::codec::{
     BlobContext, DecodedOp, KEY_FORMAT, NS_BLOB_CTX, WatermarkChange, WriteOp,
     decode_blob_context_value, decode_op,
 };
@@ -555,7 +555,7 @@ fn insert_kv(
     scope: &[u8],
     replace: bool,
 ) -> Result<(), StoreError> {
-    let (ns, fields) = crate::finalize::split_key(scope, &op.key)?;
+    let (ns, fields) = crate::store::codec::split_key(scope, &op.key)?;
     // Blob contexts keep their first write (like findings); unknown namespaces are plain KV.
     let statement = if replace {
         "INSERT OR REPLACE INTO kv (scope_id, key, value) VALUES (?1, ?2, ?3)"

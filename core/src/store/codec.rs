@@ -1,19 +1,7 @@
-//! Finalize: a scan's results become a sorted batch of key/value write operations.
+//! The store key codec: how a finalize batch is laid out as key/value bytes, and back.
 //!
-//! [`build_finalize_ops`] is a pure function (no I/O, no clock, no randomness). Its inputs are
-//! treated as sets: blobs, findings, refs and skips are sorted and deduplicated inside, so the
-//! output is byte-identical for the same repository and rules whatever order the worker threads
-//! produced the results in.
-//!
-//! Invariants of a [`FinalizeOutput`]:
-//! - `data_ops` are strictly increasing by key bytes (namespaces `bc` < `fn` < `sb`, each sorted).
-//! - `watermark_ops` are strictly increasing by key bytes, and empty unless the outcome is
-//!   [`Outcome::Complete`]: a scan that skipped anything for a gap reason (missing, corrupt, too
-//!   large) must not advance ref tips, so the next scan revisits what was missed. Its data ops
-//!   are still produced; what it did scan need not be scanned again.
-//! - A blob listed as skipped for a gap reason is never in the seen-blob delta, even if some
-//!   context of it was also reported as scanned.
-//! - Every key starts with the batch's scope, so stores may treat keys as opaque byte strings.
+//! Stores receive keys and values as opaque byte strings; this layout is what a store written
+//! in C, Python or JavaScript may rely on, and the one place that encodes and decodes it.
 //!
 //! # Key encoding (format [`KEY_FORMAT`] = 1)
 //!
@@ -108,7 +96,7 @@ pub struct BlobContext {
 
 impl BlobContext {
     /// The canonical-context order: blobs with a commit first, then by commit id, then path.
-    fn canonical_cmp(&self, other: &Self) -> Ordering {
+    pub(crate) fn canonical_cmp(&self, other: &Self) -> Ordering {
         (self.commit.is_none(), &self.commit, &self.path).cmp(&(
             other.commit.is_none(),
             &other.commit,
@@ -132,48 +120,15 @@ pub struct FindingRecord {
 
 impl FindingRecord {
     /// Identity within a blob: two records with the same identity are the same finding.
-    fn identity(&self) -> (u64, u64, &str) {
+    pub(crate) fn identity(&self) -> (u64, u64, &str) {
         (self.start, self.end, &self.rule_id)
     }
 
-    fn full_cmp(&self, other: &Self) -> Ordering {
+    pub(crate) fn full_cmp(&self, other: &Self) -> Ordering {
         self.identity()
             .cmp(&other.identity())
             .then_with(|| self.cmp(other))
     }
-}
-
-/// One blob the scan fully examined (binary blobs skipped by policy included: rescanning them
-/// would learn nothing), with a context and its findings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScannedBlob {
-    pub id: ObjectId,
-    pub context: BlobContext,
-    pub findings: Vec<FindingRecord>,
-}
-
-/// A ref of the start set and the object its tip pointed to when the scan began.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RefEntry {
-    pub name: String,
-    pub tip: ObjectId,
-}
-
-/// Everything finalize needs; collections may be in any order and contain duplicates.
-#[derive(Clone, Debug)]
-pub struct FinalizeInput {
-    pub scope: Scope,
-    /// Orders this scan's watermarks against other scans of the same scope (see
-    /// [`crate::persist::PersistenceStore::begin_scan`]); larger is newer.
-    pub scan_seq: u64,
-    pub blobs: Vec<ScannedBlob>,
-    /// The refs the scan started from.
-    pub start_set: Vec<RefEntry>,
-    /// Refs that have a stored watermark but are no longer in the start set.
-    pub deleted_refs: Vec<String>,
-    /// Blobs skipped for a gap reason (missing, corrupt, too large): never marked seen.
-    pub skipped: Vec<ObjectId>,
-    pub outcome: Outcome,
 }
 
 /// One key/value write; keys are opaque to stores beyond the documented layout.
@@ -212,134 +167,54 @@ pub struct FinalizeOutput {
     pub stats: FinalizeStats,
 }
 
-/// Build the write operations of one scan. Pure and deterministic (see the module docs).
-pub fn build_finalize_ops(input: &FinalizeInput) -> FinalizeOutput {
-    let scope = input.scope.encode();
-    let mut stats = FinalizeStats::default();
-
-    let mut skipped: Vec<ObjectId> = input.skipped.clone();
-    skipped.sort_unstable();
-    skipped.dedup();
-    stats.skipped = skipped.len() as u64;
-    let outcome = if skipped.is_empty() {
-        input.outcome
-    } else {
-        Outcome::Partial
-    };
-
-    // Group contexts by blob id; the canonical context is the minimum, so sort by it too.
-    let mut order: Vec<&ScannedBlob> = input.blobs.iter().collect();
-    order.sort_unstable_by(|a, b| {
-        a.id.cmp(&b.id)
-            .then_with(|| a.context.canonical_cmp(&b.context))
-    });
-
-    let mut ctx_ops = Vec::new();
-    let mut finding_ops = Vec::new();
-    let mut seen_ops = Vec::new();
-    let mut findings: Vec<&FindingRecord> = Vec::new();
-    let mut i = 0;
-    while i < order.len() {
-        let id = order[i].id;
-        let group_end = i + order[i..].iter().take_while(|b| b.id == id).count();
-        let group = &order[i..group_end];
-        i = group_end;
-        stats.blobs += 1;
-        stats.duplicate_contexts += group.len() as u64 - 1;
-
-        let ctx = &group[0].context;
-        let mut value = Vec::with_capacity(1 + 32 + ctx.path.len());
-        put_opt_oid(&mut value, ctx.commit.as_ref());
-        value.extend_from_slice(&ctx.path);
-        ctx_ops.push(WriteOp {
-            key: key_for(&scope, NS_BLOB_CTX, |k| put_oid(k, &id)),
-            value,
-        });
-
-        findings.clear();
-        findings.extend(group.iter().flat_map(|b| b.findings.iter()));
-        findings.sort_unstable_by(|a, b| a.full_cmp(b));
-        let before = findings.len();
-        findings.dedup_by(|b, a| a.identity() == b.identity());
-        stats.duplicate_findings += (before - findings.len()) as u64;
-        for f in &findings {
-            finding_ops.push(WriteOp {
-                key: key_for(&scope, NS_FINDING, |k| {
-                    put_oid(k, &id);
-                    k.extend_from_slice(&f.start.to_be_bytes());
-                    k.extend_from_slice(&f.end.to_be_bytes());
-                    k.extend_from_slice(f.rule_id.as_bytes());
-                }),
-                value: encode_finding_value(f),
-            });
-        }
-        stats.findings += findings.len() as u64;
-
-        if skipped.binary_search(&id).is_err() {
-            seen_ops.push(WriteOp {
-                key: key_for(&scope, NS_SEEN_BLOB, |k| put_oid(k, &id)),
-                value: Vec::new(),
-            });
-        }
-    }
-    stats.seen_delta = seen_ops.len() as u64;
-
-    let mut data_ops = ctx_ops;
-    data_ops.append(&mut finding_ops);
-    data_ops.append(&mut seen_ops);
-    debug_assert!(data_ops.windows(2).all(|w| w[0].key < w[1].key));
-
-    let mut watermark_ops = Vec::new();
-    if outcome == Outcome::Complete {
-        watermark_ops = build_watermark_ops(&scope, input);
-        stats.watermarks = watermark_ops.len() as u64;
-    }
-
-    FinalizeOutput {
-        outcome,
-        data_ops,
-        watermark_ops,
-        stats,
+/// The `bc` op of blob `id` with its canonical context.
+pub fn blob_context_op(scope: &[u8], id: &ObjectId, ctx: &BlobContext) -> WriteOp {
+    let mut value = Vec::with_capacity(1 + 32 + ctx.path.len());
+    put_opt_oid(&mut value, ctx.commit.as_ref());
+    value.extend_from_slice(&ctx.path);
+    WriteOp {
+        key: key_for(scope, NS_BLOB_CTX, |k| put_oid(k, id)),
+        value,
     }
 }
 
-fn build_watermark_ops(scope: &[u8], input: &FinalizeInput) -> Vec<WriteOp> {
-    let mut refs: Vec<&RefEntry> = input.start_set.iter().collect();
-    refs.sort_unstable();
-    // Two tips for one name cannot both hold; keep the smallest so the choice is deterministic.
-    refs.dedup_by(|b, a| a.name == b.name);
-    let mut ops: Vec<WriteOp> = refs
-        .iter()
-        .map(|r| {
-            let mut value = vec![WATERMARK_SET];
-            value.extend_from_slice(&input.scan_seq.to_be_bytes());
-            put_oid(&mut value, &r.tip);
-            WriteOp {
-                key: watermark_key(scope, &r.name),
-                value,
-            }
-        })
-        .collect();
-    let mut deleted: Vec<&String> = input
-        .deleted_refs
-        .iter()
-        .filter(|name| {
-            refs.binary_search_by(|r| r.name.as_str().cmp(name.as_str()))
-                .is_err()
-        })
-        .collect();
-    deleted.sort_unstable();
-    deleted.dedup();
-    for name in deleted {
-        let mut value = vec![WATERMARK_DELETE];
-        value.extend_from_slice(&input.scan_seq.to_be_bytes());
-        ops.push(WriteOp {
-            key: watermark_key(scope, name),
-            value,
-        });
+/// The `fn` op of finding `f` in blob `id`.
+pub fn finding_op(scope: &[u8], id: &ObjectId, f: &FindingRecord) -> WriteOp {
+    WriteOp {
+        key: key_for(scope, NS_FINDING, |k| {
+            put_oid(k, id);
+            k.extend_from_slice(&f.start.to_be_bytes());
+            k.extend_from_slice(&f.end.to_be_bytes());
+            k.extend_from_slice(f.rule_id.as_bytes());
+        }),
+        value: encode_finding_value(f),
     }
-    ops.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    ops
+}
+
+/// The `sb` op marking blob `id` seen.
+pub fn seen_blob_op(scope: &[u8], id: &ObjectId) -> WriteOp {
+    WriteOp {
+        key: seen_blob_key(scope, id),
+        value: Vec::new(),
+    }
+}
+
+/// The `rw` op moving ref `name` to `tip` (`Some`) or deleting its watermark (`None`), as of
+/// scan `scan_seq`.
+pub fn watermark_op(scope: &[u8], name: &str, scan_seq: u64, tip: Option<&ObjectId>) -> WriteOp {
+    let mut value = vec![if tip.is_some() {
+        WATERMARK_SET
+    } else {
+        WATERMARK_DELETE
+    }];
+    value.extend_from_slice(&scan_seq.to_be_bytes());
+    if let Some(tip) = tip {
+        put_oid(&mut value, tip);
+    }
+    WriteOp {
+        key: watermark_key(scope, name),
+        value,
+    }
 }
 
 /// The key prefix shared by every op of namespace `ns` in the scope encoded as `scope`.
@@ -626,139 +501,5 @@ impl<'a> Reader<'a> {
         } else {
             Err(DecodeError::Malformed { what })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn oid(n: u8) -> ObjectId {
-        ObjectId::from_bytes_or_panic(&[n; 20])
-    }
-
-    fn finding(rule: &str, start: u64) -> FindingRecord {
-        FindingRecord {
-            rule_id: rule.into(),
-            start,
-            end: start + 10,
-            line: 1,
-            column: start + 1,
-            fingerprint: format!("fp-{rule}-{start}"),
-            secret: None,
-        }
-    }
-
-    fn input(outcome: Outcome) -> FinalizeInput {
-        FinalizeInput {
-            scope: Scope::new("repo", [7; 32]),
-            scan_seq: 42,
-            blobs: vec![
-                ScannedBlob {
-                    id: oid(2),
-                    context: BlobContext {
-                        commit: Some(oid(9)),
-                        path: b"b.txt".to_vec(),
-                    },
-                    findings: vec![finding("aws", 5), finding("aws", 5), finding("gh", 0)],
-                },
-                ScannedBlob {
-                    id: oid(1),
-                    context: BlobContext {
-                        commit: None,
-                        path: Vec::new(),
-                    },
-                    findings: vec![],
-                },
-            ],
-            start_set: vec![RefEntry {
-                name: "refs/heads/main".into(),
-                tip: oid(9),
-            }],
-            deleted_refs: vec!["refs/heads/old".into()],
-            skipped: vec![],
-            outcome,
-        }
-    }
-
-    #[test]
-    fn every_op_decodes_back_to_its_fields() {
-        let inp = input(Outcome::Complete);
-        let out = build_finalize_ops(&inp);
-        let scope = inp.scope.encode();
-        let decoded: Vec<DecodedOp> = out
-            .data_ops
-            .iter()
-            .chain(&out.watermark_ops)
-            .map(|op| decode_op(&scope, op).unwrap())
-            .collect();
-        assert_eq!(
-            decoded[0],
-            DecodedOp::BlobContext {
-                blob: oid(1),
-                context: BlobContext::default()
-            }
-        );
-        assert!(
-            matches!(&decoded[2], DecodedOp::Finding { blob, record } if *blob == oid(2) && record.rule_id == "gh")
-        );
-        assert_eq!(out.stats.findings, 2);
-        assert_eq!(out.stats.duplicate_findings, 1);
-        assert_eq!(decoded[4], DecodedOp::SeenBlob { blob: oid(1) });
-        assert_eq!(
-            decoded[6],
-            DecodedOp::Watermark(WatermarkOp {
-                name: "refs/heads/main".into(),
-                scan_seq: 42,
-                change: WatermarkChange::Set { tip: oid(9) }
-            })
-        );
-        assert_eq!(
-            decoded[7],
-            DecodedOp::Watermark(WatermarkOp {
-                name: "refs/heads/old".into(),
-                scan_seq: 42,
-                change: WatermarkChange::Delete
-            })
-        );
-        assert_eq!(decoded.len(), 8);
-    }
-
-    #[test]
-    fn keys_of_another_scope_or_format_are_rejected() {
-        let inp = input(Outcome::Complete);
-        let out = build_finalize_ops(&inp);
-        let other = Scope::new("repo", [8; 32]).encode();
-        assert_eq!(
-            decode_op(&other, &out.data_ops[0]),
-            Err(DecodeError::ScopeMismatch)
-        );
-        let mut op = out.data_ops[0].clone();
-        op.key[0] = 2;
-        assert_eq!(
-            decode_op(&inp.scope.encode(), &op),
-            Err(DecodeError::UnsupportedFormat { found: 2 })
-        );
-    }
-
-    #[test]
-    fn a_skipped_blob_is_never_marked_seen_and_makes_the_scan_partial() {
-        let mut inp = input(Outcome::Complete);
-        inp.skipped = vec![oid(2), oid(2)];
-        let out = build_finalize_ops(&inp);
-        assert_eq!(out.outcome, Outcome::Partial);
-        assert!(out.watermark_ops.is_empty());
-        assert_eq!(out.stats.seen_delta, 1);
-        assert_eq!(out.stats.skipped, 1);
-        // The blob's findings are still recorded.
-        assert_eq!(out.stats.findings, 2);
-    }
-
-    #[test]
-    fn a_deleted_ref_still_in_the_start_set_is_not_deleted() {
-        let mut inp = input(Outcome::Complete);
-        inp.deleted_refs.push("refs/heads/main".into());
-        let out = build_finalize_ops(&inp);
-        assert_eq!(out.watermark_ops.len(), 2);
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use gix_hash::ObjectId;
 
-use crate::error::ScanError;
+use crate::git::GitError;
 
 /// Where a repository's parts live on disk.
 #[derive(Clone, Debug)]
@@ -34,15 +34,15 @@ pub struct RefTip {
     pub target: ObjectId,
 }
 
-fn not_found(path: &Path, reason: impl Into<String>) -> ScanError {
-    ScanError::RepoNotFound {
+fn not_found(path: &Path, reason: impl Into<String>) -> GitError {
+    GitError::NotFound {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
 }
 
-fn unreadable(path: &Path, source: std::io::Error) -> ScanError {
-    ScanError::RepoUnreadable {
+fn unreadable(path: &Path, source: std::io::Error) -> GitError {
+    GitError::Unreadable {
         path: path.to_path_buf(),
         source,
     }
@@ -53,7 +53,7 @@ fn looks_like_git_dir(dir: &Path) -> bool {
 }
 
 /// Parse a `.git` file (`gitdir: <path>`), relative paths being relative to the file's folder.
-fn read_gitdir_file(file: &Path) -> Result<PathBuf, ScanError> {
+fn read_gitdir_file(file: &Path) -> Result<PathBuf, GitError> {
     let text = fs::read_to_string(file).map_err(|e| unreadable(file, e))?;
     let rest = text
         .trim_end_matches(['\n', '\r'])
@@ -69,7 +69,7 @@ fn read_gitdir_file(file: &Path) -> Result<PathBuf, ScanError> {
 
 impl RepoLayout {
     /// Locate the repository at `path`.
-    pub fn open(path: &Path) -> Result<RepoLayout, ScanError> {
+    pub fn open(path: &Path) -> Result<RepoLayout, GitError> {
         let meta = fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => not_found(path, "no such file or directory"),
             _ => unreadable(path, e),
@@ -122,7 +122,7 @@ impl RepoLayout {
 
     /// Every ref (branches, tags, remotes, notes, `refs/pull/*`, stash, ...), `HEAD` of this
     /// worktree and the `HEAD`s of linked worktrees, deduplicated by name, sorted by name.
-    pub fn refs(&self) -> Result<Vec<RefTip>, ScanError> {
+    pub fn refs(&self) -> Result<Vec<RefTip>, GitError> {
         let mut direct: BTreeMap<String, RawRef> = BTreeMap::new();
         read_packed_refs(&self.common_dir.join("packed-refs"), &mut direct)?;
         read_loose_refs(&self.common_dir, &self.common_dir.join("refs"), &mut direct)?;
@@ -166,7 +166,7 @@ impl RepoLayout {
     }
 }
 
-fn collect_alternates(dirs: &mut Vec<PathBuf>, depth: usize) -> Result<(), ScanError> {
+fn collect_alternates(dirs: &mut Vec<PathBuf>, depth: usize) -> Result<(), GitError> {
     // git itself stops at depth 5; cycles are cut by the `contains` check.
     if depth > 5 {
         return Ok(());
@@ -216,7 +216,7 @@ fn resolve(all: &BTreeMap<String, RawRef>, r: &RawRef, depth: usize) -> Option<O
     }
 }
 
-fn read_packed_refs(file: &Path, out: &mut BTreeMap<String, RawRef>) -> Result<(), ScanError> {
+fn read_packed_refs(file: &Path, out: &mut BTreeMap<String, RawRef>) -> Result<(), GitError> {
     let text = match fs::read(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -244,7 +244,7 @@ fn read_loose_refs(
     root: &Path,
     dir: &Path,
     out: &mut BTreeMap<String, RawRef>,
-) -> Result<(), ScanError> {
+) -> Result<(), GitError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

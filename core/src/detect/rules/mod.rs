@@ -2,7 +2,7 @@
 //!
 //! A [`RuleSet`] is plain data (ids, regex sources, allowlists, our extra keys) that has been
 //! checked: every regex parses, ids are unique, secret groups and enum-like fields are valid. It
-//! is not compiled; [`crate::engine::Engine::new`] does that. Anything in the file that we do not
+//! is not compiled; [`crate::detect::engine::Engine::new`] does that. Anything in the file that we do not
 //! apply becomes a [`RulesWarning`] naming it, never silently ignored. Path and commit allowlists
 //! are kept here for the runner, which knows paths and commits; the engine only sees bytes.
 //!
@@ -205,7 +205,7 @@ pub struct Rule {
     pub line: usize,
 }
 
-/// Parsed and validated rules. Cheap to clone; compiled by [`crate::engine::Engine::new`].
+/// Parsed and validated rules. Cheap to clone; compiled by [`crate::detect::engine::Engine::new`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleSet {
     origin: String,
@@ -215,7 +215,7 @@ pub struct RuleSet {
 }
 
 /// The built-in rules file (embedded at build time).
-pub const BUILTIN: &str = include_str!("../../rules/builtin.toml");
+pub const BUILTIN: &str = include_str!("../../../rules/builtin.toml");
 
 impl RuleSet {
     /// The built-in rules. A test proves the file parses and every example behaves, so the

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 use super::compile::{Allow, CompiledRule, LINE_CTX};
-use crate::rules::{AllowCondition, Checksum, ChecksumFailure, RegexTarget, Shape};
+use crate::detect::rules::{AllowCondition, Checksum, ChecksumFailure, RegexTarget, Shape};
 
 /// Below this a secret is too repetitive to be one, whatever the rule says.
 const ENTROPY_FLOOR: f64 = 2.0;

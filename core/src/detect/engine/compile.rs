@@ -12,7 +12,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::base64;
 use super::keywords::Keywords;
-use crate::rules::{
+use crate::detect::rules::{
     AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, RuleSet, RulesError, Shape,
 };
 

@@ -22,7 +22,7 @@ use gix_hash::ObjectId;
 use parking_lot::Mutex;
 
 use super::{FinalizeOutput, PersistenceStore, RefWatermark, Scope, StoreError};
-use crate::finalize::{
+use crate::store::codec::{
     DecodedOp, NS_REF_WATERMARK, WatermarkChange, WriteOp, decode_op, namespace_prefix,
     seen_blob_key,
 };
@@ -209,8 +209,9 @@ mod tests {
 
     fn batch(scope: &Scope, seq: u64, tip: u8, blobs: &[u8]) -> FinalizeOutput {
         use crate::events::Outcome;
-        use crate::finalize::{BlobContext, FinalizeInput, RefEntry, ScannedBlob};
-        crate::finalize::build_finalize_ops(&FinalizeInput {
+        use crate::scan::finalize::{FinalizeInput, RefEntry, ScannedBlob};
+        use crate::store::codec::BlobContext;
+        crate::scan::finalize::build_finalize_ops(&FinalizeInput {
             scope: scope.clone(),
             scan_seq: seq,
             blobs: blobs

@@ -4,7 +4,7 @@
 //! A blob is binary when its first 8000 bytes hold a NUL byte (git's own heuristic), except for
 //! UTF-16 text, recognised by its byte-order mark or, without one, by NULs in every other byte
 //! of mostly-ASCII text (transcoded, origin `utf16`). Formats with an extractor
-//! ([`crate::extract`]: Java class files, jar/war archives, Python bytecode, Jupyter notebooks)
+//! ([`crate::detect::extract`]: Java class files, jar/war archives, Python bytecode, Jupyter notebooks)
 //! are replaced by their extracted text (origin `java-class`, `jar`, `pyc`, `ipynb`). Other
 //! binary blobs are counted with reason `binary`, which does not make a scan partial.
 //!
@@ -28,8 +28,8 @@ pub enum Prepared<'a> {
 
 /// Classify `data` (a blob found at `path`, empty when unknown) and produce what to scan.
 pub fn prepare<'a>(data: &'a [u8], path: &[u8]) -> Prepared<'a> {
-    if let Some(kind) = crate::extract::kind(data, path)
-        && let Some(text) = crate::extract::extract(kind, data)
+    if let Some(kind) = crate::detect::extract::kind(data, path)
+        && let Some(text) = crate::detect::extract::extract(kind, data)
     {
         return Prepared::Text {
             bytes: Cow::Owned(text),

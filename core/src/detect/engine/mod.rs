@@ -34,7 +34,7 @@ use regex::bytes::CaptureLocations;
 
 use gix_hash::ObjectId;
 
-use crate::rules::{AllowCondition, RuleSet, RulesError};
+use crate::detect::rules::{AllowCondition, RuleSet, RulesError};
 use compile::{CompiledRule, MARGIN};
 
 /// Levels of base64 decoding: a secret encoded twice is still found; thrice is not.

@@ -1,0 +1,18 @@
+//! Detection: what a secret is, and how bytes are searched for one. Knows nothing of git.
+//!
+//! - [`rules`]: the rules file format (ours, gitleaks- and betterleaks-compatible) and the
+//!   built-in set.
+//! - [`engine`]: rules compiled into a keyword prefilter plus regex confirmation, with
+//!   base64/percent decoding and filters.
+//! - [`content`] and [`extract`]: which bytes are text, and text pulled out of known binary
+//!   formats (class files, `.pyc`, notebooks, zip-based archives).
+//! - [`adapter`]: the EngineAdapter and RingChunker, feeding a blob to the engine in
+//!   overlap-safe windows.
+//! - [`fingerprint`]: keyed, stable fingerprints of secrets.
+
+pub mod adapter;
+pub mod content;
+pub mod engine;
+pub mod extract;
+pub mod fingerprint;
+pub mod rules;
