@@ -102,10 +102,46 @@ pub fn parse_commit_header(data: &[u8]) -> Option<CommitHeader> {
 }
 
 /// A parsed `Name <email> time tz` signature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Signature {
     pub name: String,
     pub email: String,
     pub time: i64,
+}
+
+/// Who made a commit and its summary line, for reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub author: Signature,
+    pub committer: Signature,
+    /// The first non-blank line of the message, trimmed.
+    pub summary: String,
+}
+
+/// Parse author, committer and summary of a commit (missing or malformed parts stay empty).
+pub fn parse_commit_info(data: &[u8]) -> CommitInfo {
+    let mut info = CommitInfo::default();
+    let (headers, message) = match data.windows(2).position(|w| w == b"\n\n") {
+        Some(p) => (&data[..p], &data[p + 2..]),
+        None => (data, &b""[..]),
+    };
+    for line in headers.split(|&b| b == b'\n') {
+        if let Some(rest) = line.strip_prefix(b"author ")
+            && let Some(s) = parse_signature(rest)
+        {
+            info.author = s;
+        } else if let Some(rest) = line.strip_prefix(b"committer ")
+            && let Some(s) = parse_signature(rest)
+        {
+            info.committer = s;
+        }
+    }
+    let first = message
+        .split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty())
+        .unwrap_or_default();
+    info.summary = String::from_utf8_lossy(first.trim_ascii()).into_owned();
+    info
 }
 
 pub fn parse_signature(s: &[u8]) -> Option<Signature> {

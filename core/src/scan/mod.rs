@@ -171,43 +171,23 @@ fn read_shallow(layout: &RepoLayout) -> HashSet<ObjectId> {
         .unwrap_or_default()
 }
 
-/// Parse author, committer and summary of a commit for its event.
+/// The commit event of commit `id` whose raw object is `data`.
 fn commit_meta(id: ObjectId, data: &[u8]) -> CommitMeta {
-    let mut meta = CommitMeta {
+    let commits::CommitInfo {
+        author,
+        committer,
+        summary,
+    } = commits::parse_commit_info(data);
+    CommitMeta {
         commit: id,
-        author_name: String::new(),
-        author_email: String::new(),
-        author_time: 0,
-        committer_name: String::new(),
-        committer_email: String::new(),
-        committer_time: 0,
-        summary: String::new(),
-    };
-    let (headers, message) = match data.windows(2).position(|w| w == b"\n\n") {
-        Some(p) => (&data[..p], &data[p + 2..]),
-        None => (data, &b""[..]),
-    };
-    for line in headers.split(|&b| b == b'\n') {
-        if let Some(rest) = line.strip_prefix(b"author ")
-            && let Some(s) = commits::parse_signature(rest)
-        {
-            (meta.author_name, meta.author_email, meta.author_time) = (s.name, s.email, s.time);
-        } else if let Some(rest) = line.strip_prefix(b"committer ")
-            && let Some(s) = commits::parse_signature(rest)
-        {
-            (
-                meta.committer_name,
-                meta.committer_email,
-                meta.committer_time,
-            ) = (s.name, s.email, s.time);
-        }
+        author_name: author.name,
+        author_email: author.email,
+        author_time: author.time,
+        committer_name: committer.name,
+        committer_email: committer.email,
+        committer_time: committer.time,
+        summary,
     }
-    let first = message
-        .split(|&b| b == b'\n')
-        .find(|l| !l.trim_ascii().is_empty())
-        .unwrap_or_default();
-    meta.summary = String::from_utf8_lossy(first.trim_ascii()).into_owned();
-    meta
 }
 
 /// Where planned blobs live.
