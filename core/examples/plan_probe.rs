@@ -5,7 +5,7 @@ use std::time::Instant;
 use scangit_core::git::odb::{Odb, ReadScratch};
 use scangit_core::git::pack_walk::PackTable;
 use scangit_core::git::{commits, repo::RepoLayout};
-use scangit_core::scan::plan;
+use scangit_core::scan::modes as plan;
 
 fn main() {
     let path = std::env::args()
@@ -56,8 +56,7 @@ fn main() {
     let p = plan::plan_odb_blob(
         &odb,
         &graph,
-        &[],
-        &[],
+        plan::ExtraRoots::default(),
         plan::PlanLimits {
             threads,
             cache_bytes: 256 << 20,

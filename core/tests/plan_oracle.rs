@@ -9,7 +9,7 @@ use std::process::Command;
 use scangit_core::git::odb::{Odb, ReadScratch};
 use scangit_core::git::pack_walk::PackTable;
 use scangit_core::git::{commits, repo::RepoLayout};
-use scangit_core::scan::plan;
+use scangit_core::scan::modes as plan;
 
 fn corpus_script() -> PathBuf {
     std::env::var_os("SCANGIT_CORPUS_SCRIPT")
@@ -68,8 +68,7 @@ fn check(repo: &Path, threads: usize) {
     let p = plan::plan_odb_blob(
         &odb,
         &graph,
-        &[],
-        &[],
+        plan::ExtraRoots::default(),
         plan::PlanLimits {
             threads,
             cache_bytes: 1 << 20,

@@ -14,6 +14,7 @@ pub mod odb;
 pub mod pack_walk;
 pub mod repo;
 pub mod revspec;
+pub mod tree;
 
 pub use error::GitError;
 

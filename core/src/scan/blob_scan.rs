@@ -1,0 +1,274 @@
+//! Scanning one decoded blob: size limit, content preparation, the engine through the
+//! EngineAdapter, location allowlists, fingerprints, finding events, exactly-once commit events
+//! and the record finalize keeps.
+//!
+//! [`BlobScanner`] is shared by every worker (it holds only shared state); each worker brings
+//! its own [`BlobWorker`] (adapter buffers and a scratch for reading commits). Pack execution
+//! feeds it blobs in whatever order they decode; results do not depend on that order.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gix_hash::ObjectId;
+
+use super::finalize::ScannedBlob;
+use super::modes::{NO_COMMIT, Plan, PlannedBlob};
+use super::state::ScanState;
+use crate::Engine;
+use crate::detect::adapter::{EngineAdapter, Hit};
+use crate::detect::content::{self, Prepared};
+use crate::events::{CommitMeta, Event, Finding, Phase, SkipReason};
+use crate::git::commits::{self, CommitGraph};
+use crate::git::odb::{Odb, ReadScratch};
+use crate::store::codec::{BlobContext, FindingRecord};
+
+/// One bit per commit: set once, by whichever worker gets there first.
+pub(super) struct AtomicBitSet(Vec<AtomicU64>);
+
+impl AtomicBitSet {
+    pub fn new(n: usize) -> Self {
+        Self((0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    /// True exactly once per index across all threads.
+    pub fn test_and_set(&self, i: usize) -> bool {
+        let bit = 1u64 << (i % 64);
+        self.0[i / 64].fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+}
+
+/// A worker's own buffers for blob scanning.
+pub(super) struct BlobWorker<'e> {
+    adapter: EngineAdapter<'e>,
+    /// Reads the commit object of a commit event (rare: once per commit with findings).
+    commit_rs: ReadScratch,
+    commit_buf: Vec<u8>,
+}
+
+impl<'e> BlobWorker<'e> {
+    pub fn new(engine: &'e Engine, window: usize, object_limit: u64) -> Self {
+        Self {
+            adapter: EngineAdapter::new(engine, window),
+            commit_rs: ReadScratch::new(0, object_limit),
+            commit_buf: Vec::new(),
+        }
+    }
+}
+
+/// Scans planned blobs and streams what it finds.
+pub(super) struct BlobScanner<'s> {
+    state: &'s ScanState<'s>,
+    odb: &'s Odb,
+    graph: &'s CommitGraph,
+    plan: &'s Plan,
+    engine: &'s Engine,
+    commit_seen: AtomicBitSet,
+    /// Rules with `path`, allowlists with `paths`/`commits`: judged with the blob's attribution.
+    location_rules: bool,
+}
+
+/// What one blob's findings need to know about where it sits.
+struct Place<'p> {
+    blob: &'p PlannedBlob,
+    commit: Option<ObjectId>,
+    origin: Option<&'static str>,
+}
+
+impl<'s> BlobScanner<'s> {
+    pub fn new(
+        state: &'s ScanState<'s>,
+        odb: &'s Odb,
+        graph: &'s CommitGraph,
+        plan: &'s Plan,
+        engine: &'s Engine,
+    ) -> Self {
+        Self {
+            state,
+            odb,
+            graph,
+            plan,
+            engine,
+            commit_seen: AtomicBitSet::new(graph.len()),
+            location_rules: engine.has_location_criteria(),
+        }
+    }
+
+    /// Scan planned blob `plan_idx` whose bytes are `data`. Returns false when the scan must
+    /// stop (abort, or the sink asked to stop).
+    pub fn scan(&self, w: &mut BlobWorker<'_>, plan_idx: u32, data: &[u8]) -> bool {
+        let state = self.state;
+        let b = &self.plan.blobs[plan_idx as usize];
+        if data.len() as u64 > state.options.max_blob_bytes {
+            state.skip_blob(SkipReason::TooLarge, b.id, || {
+                format!("blob {}: {} bytes", b.id, data.len())
+            });
+            return true;
+        }
+        let commit = (b.commit != NO_COMMIT).then(|| self.graph.ids[b.commit as usize]);
+        let context = || BlobContext {
+            commit,
+            path: b.path.to_vec(),
+        };
+        let (text, origin) = match content::prepare(data, &b.path) {
+            Prepared::Binary => {
+                state.skip(SkipReason::Binary, || format!("blob {}", b.id));
+                // Binary content is policy, not a gap: the blob counts as seen.
+                state.record(ScannedBlob {
+                    id: b.id,
+                    context: context(),
+                    findings: Vec::new(),
+                });
+                return true;
+            }
+            Prepared::Text { bytes, origin } => (bytes, origin),
+        };
+        let place = Place {
+            blob: b,
+            commit,
+            origin,
+        };
+        let mut new_commit = false;
+        let mut records = Vec::new();
+        let should_abort = || state.should_abort();
+        let res = w.adapter.scan_blob(&text, &should_abort, &mut |hit| {
+            if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
+                records.push(record);
+            }
+            !state.should_abort()
+        });
+        if new_commit && let Some(id) = commit {
+            self.emit_commit(w, id);
+        }
+        if res.is_ok() {
+            state.record(ScannedBlob {
+                id: b.id,
+                context: context(),
+                findings: records,
+            });
+        }
+        self.count(data.len());
+        res.is_ok()
+    }
+
+    /// Report one engine hit (unless a location allowlist drops it); returns the record to keep
+    /// for finalize, and sets `new_commit` when this is the first finding of its commit.
+    fn on_hit(&self, p: &Place<'_>, hit: Hit<'_>, new_commit: &mut bool) -> Option<FindingRecord> {
+        let (state, engine, b) = (self.state, self.engine, p.blob);
+        let path = (!b.path.is_empty()).then_some(&b.path[..]);
+        if self.location_rules && !engine.allowed_at(hit.m, path, p.commit.as_ref()) {
+            return None;
+        }
+        let rule_id = engine.rule_id(hit.m.rule);
+        let fingerprint =
+            crate::detect::fingerprint::fingerprint(&state.fingerprint_key, rule_id, &hit.m.secret);
+        let secret_text = || String::from_utf8_lossy(&hit.m.secret).into_owned();
+        let record = state.keeps_records().then(|| FindingRecord {
+            rule_id: rule_id.to_string(),
+            start: hit.start,
+            end: hit.end,
+            line: hit.line,
+            column: hit.column,
+            fingerprint: fingerprint.clone(),
+            secret: state.options.keep_secrets.then(secret_text),
+        });
+        let finding = Finding {
+            rule_id: rule_id.to_string(),
+            rule_description: engine.rule_description(hit.m.rule).to_string(),
+            blob: b.id,
+            commit: p.commit,
+            path: path.map(<[u8]>::to_vec),
+            line: hit.line,
+            column: hit.column,
+            start: hit.start,
+            end: hit.end,
+            fingerprint,
+            secret: state.options.reveal_secrets.then(secret_text),
+            snippet: hit.snippet,
+            decoded_from: p
+                .origin
+                .into_iter()
+                .chain(hit.m.decoded_from.iter().copied())
+                .collect(),
+            confidence: hit.m.confidence,
+        };
+        state.findings.fetch_add(1, Ordering::Relaxed);
+        state.emit(Event::Finding(&finding));
+        if p.commit.is_some() && self.commit_seen.test_and_set(b.commit as usize) {
+            *new_commit = true;
+        }
+        record
+    }
+
+    /// The commit event of `id` (its first finding was just reported).
+    fn emit_commit(&self, w: &mut BlobWorker<'_>, id: ObjectId) {
+        match self.odb.read_id(&id, &mut w.commit_rs, &mut w.commit_buf) {
+            Ok(_) => self
+                .state
+                .emit(Event::Commit(&commit_meta(id, &w.commit_buf))),
+            Err(e) => self
+                .state
+                .skip(SkipReason::Corrupt, || format!("commit {id}: {e}")),
+        }
+    }
+
+    fn count(&self, bytes: usize) {
+        let state = self.state;
+        state.blobs_scanned.fetch_add(1, Ordering::Relaxed);
+        state
+            .bytes_scanned
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        let done = state.blobs_scanned.load(Ordering::Relaxed);
+        state.progress(Phase::Scan, done, self.plan.blobs.len() as u64, false);
+    }
+}
+
+/// The commit event of commit `id` whose raw object is `data`.
+fn commit_meta(id: ObjectId, data: &[u8]) -> CommitMeta {
+    let commits::CommitInfo {
+        author,
+        committer,
+        summary,
+    } = commits::parse_commit_info(data);
+    CommitMeta {
+        commit: id,
+        author_name: author.name,
+        author_email: author.email,
+        author_time: author.time,
+        committer_name: committer.name,
+        committer_email: committer.email,
+        committer_time: committer.time,
+        summary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_bits_are_set_exactly_once_across_threads() {
+        let bits = AtomicBitSet::new(1000);
+        let wins = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for i in 0..1000 {
+                        if bits.test_and_set(i) {
+                            wins.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(wins.load(Ordering::Relaxed), 1000);
+    }
+
+    #[test]
+    fn commit_meta_parses_people_and_summary() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ada <ada@example.com> 100 +0000\ncommitter Bob <bob@example.org> 200 +0100\n\n\nFix the thing\n\nbody\n";
+        let m = commit_meta(ObjectId::null(gix_hash::Kind::Sha1), raw);
+        assert_eq!(m.author_name, "Ada");
+        assert_eq!(m.committer_email, "bob@example.org");
+        assert_eq!(m.committer_time, 200);
+        assert_eq!(m.summary, "Fix the thing");
+    }
+}
