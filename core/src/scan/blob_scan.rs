@@ -62,6 +62,9 @@ pub(super) struct BlobScanner<'s> {
     plan: &'s Plan,
     engine: &'s Engine,
     commit_seen: AtomicBitSet,
+    /// One bit per planned blob, set when it was scanned or skipped with a reason: the account
+    /// that lets a scan tell "complete" from "some planned blob was silently never reached".
+    accounted: AtomicBitSet,
     /// Rules with `path`, allowlists with `paths`/`commits`: judged with the blob's attribution.
     location_rules: bool,
 }
@@ -88,6 +91,7 @@ impl<'s> BlobScanner<'s> {
             plan,
             engine,
             commit_seen: AtomicBitSet::new(graph.len()),
+            accounted: AtomicBitSet::new(plan.blobs.len()),
             location_rules: engine.has_location_criteria(),
         }
     }
@@ -98,11 +102,12 @@ impl<'s> BlobScanner<'s> {
         let state = self.state;
         let b = &self.plan.blobs[plan_idx as usize];
         if data.len() as u64 > state.options.max_blob_bytes {
-            state.skip_blob(SkipReason::TooLarge, b.id, || {
+            self.skip(plan_idx, SkipReason::TooLarge, || {
                 format!("blob {}: {} bytes", b.id, data.len())
             });
             return true;
         }
+        self.accounted.test_and_set(plan_idx as usize);
         let commit = (b.commit != NO_COMMIT).then(|| self.graph.ids[b.commit as usize]);
         let context = || BlobContext {
             commit,
@@ -208,6 +213,30 @@ impl<'s> BlobScanner<'s> {
                 .state
                 .skip(SkipReason::Corrupt, || format!("commit {id}: {e}")),
         }
+    }
+
+    /// Skip planned blob `plan_idx` for `reason` (counted in its account).
+    pub fn skip(&self, plan_idx: u32, reason: SkipReason, example: impl FnOnce() -> String) {
+        let id = self.plan.blobs[plan_idx as usize].id;
+        self.accounted.test_and_set(plan_idx as usize);
+        self.state.skip_blob(reason, id, example);
+    }
+
+    /// Close the account after execution: every planned blob that was neither scanned nor
+    /// skipped (a delta whose base chain never reached a decodable root, two index entries
+    /// naming one pack entry, ...) is skipped as corrupt now, so the scan cannot end
+    /// `complete` with a blob silently left out. Returns how many there were.
+    pub fn close_account(&self) -> u64 {
+        let mut unaccounted = 0;
+        for (i, b) in self.plan.blobs.iter().enumerate() {
+            if self.accounted.test_and_set(i) {
+                unaccounted += 1;
+                self.state.skip_blob(SkipReason::Corrupt, b.id, || {
+                    format!("blob {}: planned but never decoded", b.id)
+                });
+            }
+        }
+        unaccounted
     }
 
     fn count(&self, bytes: usize) {

@@ -262,7 +262,7 @@ impl Run<'_> {
                 let plan_idx = p.plan_of[e as usize];
                 if kind != Kind::Blob {
                     let id = &self.plan.blobs[plan_idx as usize].id;
-                    state.skip_blob(SkipReason::Corrupt, *id, || {
+                    self.scanner.skip(plan_idx, SkipReason::Corrupt, || {
                         format!("{id}: is a {kind}, expected a blob")
                     });
                     return Flow::Continue;
@@ -291,8 +291,8 @@ impl Run<'_> {
             OdbError::Missing(_) => SkipReason::Missing,
             _ => SkipReason::Corrupt,
         };
-        self.state
-            .skip_blob(reason, *id, || format!("blob {id}: {}", problem.error));
+        self.scanner
+            .skip(plan_idx, reason, || format!("blob {id}: {}", problem.error));
     }
 
     /// Read planned blobs one at a time (loose objects, sparse packs) and scan them.
@@ -318,15 +318,17 @@ impl Run<'_> {
                         return Err(state.abort_error());
                     }
                 }
-                Ok(k) => state.skip_blob(SkipReason::Corrupt, id, || {
+                Ok(k) => self.scanner.skip(plan_idx, SkipReason::Corrupt, || {
                     format!("{id}: is a {k}, expected a blob")
                 }),
                 Err(OdbError::TooLarge { size, .. }) => {
-                    state.skip_blob(SkipReason::TooLarge, id, || {
+                    self.scanner.skip(plan_idx, SkipReason::TooLarge, || {
                         format!("blob {id}: {size} bytes")
                     })
                 }
-                Err(e) => state.skip_blob(SkipReason::Corrupt, id, || format!("blob {id}: {e}")),
+                Err(e) => self
+                    .scanner
+                    .skip(plan_idx, SkipReason::Corrupt, || format!("blob {id}: {e}")),
             }
         }
         Ok(())

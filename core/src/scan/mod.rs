@@ -87,21 +87,23 @@ pub fn scan(
     state.check()?;
     let already_seen = drop_already_seen(&sel, &mut plan, &state)?;
 
+    let scanner = BlobScanner::new(&state, &odb, &sel.graph, &plan, engine);
     let placement = exec::place(&odb, tables, &plan, budget.threads, &|| {
         state.should_abort()
     })?;
     for &i in &placement.missing {
-        let b = &plan.blobs[i as usize];
-        state.skip_blob(SkipReason::Missing, b.id, || {
-            format!("blob {}: missing from the object database", b.id)
+        let id = plan.blobs[i as usize].id;
+        scanner.skip(i, SkipReason::Missing, || {
+            format!("blob {id}: missing from the object database")
         });
     }
     state.check()?;
 
-    let scanner = BlobScanner::new(&state, &odb, &sel.graph, &plan, engine);
     timed(&mut timings.scan, || {
         exec::execute(&state, &odb, &plan, &placement, &scanner, engine, &budget)
     })?;
+    // Every planned blob was scanned or skipped with a reason, else it is a gap now.
+    scanner.close_account();
 
     // Stability and cancellation gates before reporting success.
     if let Some(what) = odb.artifacts_changed() {

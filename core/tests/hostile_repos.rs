@@ -1,0 +1,81 @@
+//! Hostile repositories: objects and indexes that lie, built at test time from real repositories
+//! and edited byte by byte. Each scan must end with a clear typed error or a `partial` outcome
+//! naming what was skipped, never `complete` after leaving anything out.
+
+mod pipeline_support;
+
+use std::path::{Path, PathBuf};
+
+use pipeline_support::{GitRepo, Rng, TempDir, github_pat, reveal, scan_ok};
+use scangit_core::Outcome;
+
+/// The only `.idx` file of a repository's pack directory.
+fn only_idx(git_dir: &Path) -> PathBuf {
+    let packs = git_dir.join("objects/pack");
+    let idx: Vec<PathBuf> = std::fs::read_dir(&packs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    assert_eq!(idx.len(), 1, "one pack in {}", packs.display());
+    idx.into_iter().next().unwrap()
+}
+
+/// Offsets table position of object `id` in a version-2 `.idx` (small offsets only).
+fn idx_offset_slot(idx: &[u8], id: &[u8; 20]) -> usize {
+    assert_eq!(&idx[..8], b"\xfftOc\x00\x00\x00\x02", "a version-2 index");
+    let n = u32::from_be_bytes(idx[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let ids = 8 + 256 * 4;
+    let pos = (0..n)
+        .find(|&i| &idx[ids + i * 20..ids + i * 20 + 20] == id)
+        .expect("object in the index");
+    ids + n * 20 + n * 4 + pos * 4
+}
+
+fn raw_id(hex: &str) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
+    }
+    out
+}
+
+#[test]
+fn an_index_naming_two_blobs_at_one_pack_entry_makes_the_scan_partial() {
+    let dir = TempDir::new("idx-two-ids");
+    let repo = GitRepo::init(&dir.path().join("r"));
+    let mut rng = Rng::new(7);
+    let (a, b) = (github_pat(&mut rng), github_pat(&mut rng));
+    repo.write("a.env", format!("GITHUB_TOKEN={a}\n"));
+    repo.write("b.env", format!("GITHUB_TOKEN={b}\n"));
+    repo.commit("two secrets");
+    repo.git(&["repack", "-adq"]);
+    let (blob_a, blob_b) = (repo.blob("HEAD", "a.env"), repo.blob("HEAD", "b.env"));
+
+    // The index now says blob b lives where blob a does: b's bytes are hidden from a reader that
+    // trusts the index, and one of the two planned blobs can never be decoded.
+    let idx_path = only_idx(&repo.dir.join(".git"));
+    let mut idx = std::fs::read(&idx_path).unwrap();
+    let slot_a = idx_offset_slot(&idx, &raw_id(&blob_a));
+    let slot_b = idx_offset_slot(&idx, &raw_id(&blob_b));
+    let offset_a: [u8; 4] = idx[slot_a..slot_a + 4].try_into().unwrap();
+    idx[slot_b..slot_b + 4].copy_from_slice(&offset_a);
+    let mut perms = std::fs::metadata(&idx_path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&idx_path, perms).unwrap();
+    std::fs::write(&idx_path, &idx).unwrap();
+
+    let s = scan_ok(&repo.dir, reveal());
+    let summary = s.summary();
+    assert_eq!(summary.outcome, Outcome::Partial, "{summary:?}");
+    let corrupt = summary
+        .skipped
+        .iter()
+        .find(|c| c.reason.as_str() == "corrupt")
+        .expect("a corrupt skip");
+    assert_eq!(corrupt.count, 1, "{summary:?}");
+    assert!(corrupt.examples[0].contains("never decoded"), "{summary:?}");
+    // What could be read is still reported.
+    assert_eq!(s.secrets().len(), 1, "{:?}", s.secrets());
+}
