@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::filter_expr::{self, Scope, Translation};
+use super::filter::{self, Scope, Translation};
 use super::{
     AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, Rule, RuleSet, RulesError,
     RulesWarning, Shape,
@@ -224,7 +224,7 @@ impl Ctx<'_> {
     ) -> Result<Translation, RulesError> {
         let k: &str = key.get_ref();
         let source = self.string(v, rule, k)?;
-        let t = filter_expr::translate(&source, scope, &check_pattern);
+        let t = filter::translate(&source, scope, &check_pattern);
         if !t.ignored.is_empty() {
             // Grouped by reason (betterleaks' generic rule has dozens of alike conditions).
             let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
