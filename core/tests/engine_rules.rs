@@ -56,10 +56,8 @@ fn duplicate_ids_warn_and_the_later_wins_and_strict_loading_rejects_them() {
         "{w}"
     );
 
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("dup-rules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("d.toml");
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let path = dir.path().join("d.toml");
     std::fs::write(&path, text).unwrap();
     let (lenient, w) = RuleSet::load(Some(&path), LoadOptions::default()).unwrap();
     assert_eq!((lenient.rules().len(), w.len()), (2, 1));
@@ -76,7 +74,6 @@ fn duplicate_ids_warn_and_the_later_wins_and_strict_loading_rejects_them() {
     // The built-in set loads strictly: every key in it is applied, no id repeats.
     let (builtin, w) = RuleSet::load(None, LoadOptions { strict: true }).unwrap();
     assert!(builtin.rules().len() >= 150 && w.is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

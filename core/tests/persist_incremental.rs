@@ -54,7 +54,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Fixture {
-        let tmp = TempDir::new(name);
+        let tmp = temp_dir(name);
         let repo = GitRepo::init(&tmp.path().join("repo"));
         let mut f = Fixture {
             _tmp: tmp,
@@ -672,7 +672,7 @@ fn finalize_batches_are_identical_for_1_2_and_8_threads() {
     let mut runs: Vec<(usize, String, Vec<FinalizeOutput>)> = Vec::new();
     for threads in [1, 2, 8] {
         // A fresh repository per run: same content, same clock, hence the same commit ids.
-        let tmp = TempDir::new("threads");
+        let tmp = temp_dir("threads");
         let repo = busy_repo(&tmp);
         let rec = Arc::new(Recording::default());
         let o = ScanOptions {

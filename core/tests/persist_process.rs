@@ -97,7 +97,7 @@ fn count_seen(store: &SqliteStore, range: std::ops::Range<u64>) -> usize {
 
 #[test]
 fn two_processes_committing_into_one_file_stay_correct() {
-    let dir = TempDir::new("two-procs");
+    let dir = temp_dir("two-procs");
     let db = dir.path().join("store.db");
     let db_str = db.to_str().unwrap();
     let mut children: Vec<Child> = (0..2)
@@ -138,7 +138,7 @@ fn two_processes_committing_into_one_file_stay_correct() {
 
 #[test]
 fn kill_9_during_a_large_commit_leaves_a_consistent_file() {
-    let dir = TempDir::new("kill9");
+    let dir = temp_dir("kill9");
     let db = dir.path().join("store.db");
     let mut child = spawn_child(&format!("big:{}", db.to_str().unwrap()));
     let mut lines = child_lines(&mut child);

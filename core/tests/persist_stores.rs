@@ -16,7 +16,7 @@ use scangit_core::{ErrorKind, Outcome, ScanError};
 fn each_store(check: impl Fn(&dyn PersistenceStore, &str)) {
     let mem = MemoryStore::new();
     check(&mem, "memory");
-    let dir = TempDir::new("stores");
+    let dir = temp_dir("stores");
     let sqlite = SqliteStore::open(dir.path().join("store.db")).unwrap();
     check(&sqlite, "sqlite");
 }
@@ -252,7 +252,7 @@ fn an_injected_commit_failure_leaves_the_store_as_before_and_maps_to_a_store_err
     assert_eq!(failing.seen_blobs(&s, &[oid(1)]).unwrap(), vec![true]);
 
     // SQLite store: compare every table.
-    let dir = TempDir::new("inject");
+    let dir = temp_dir("inject");
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     commit(
@@ -278,7 +278,7 @@ fn an_injected_commit_failure_leaves_the_store_as_before_and_maps_to_a_store_err
 
 #[test]
 fn a_sqlite_commit_failing_half_way_rolls_back_everything() {
-    let dir = TempDir::new("halfway");
+    let dir = temp_dir("halfway");
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     let s = scope("repo", 1);
@@ -304,7 +304,7 @@ fn a_sqlite_commit_failing_half_way_rolls_back_everything() {
 
 #[test]
 fn sqlite_findings_are_readable_with_plain_sql() {
-    let dir = TempDir::new("sql");
+    let dir = temp_dir("sql");
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     let s = scope("my/repo", 0xab);
@@ -384,7 +384,7 @@ fn sqlite_findings_are_readable_with_plain_sql() {
 
 #[test]
 fn sqlite_state_survives_reopen_and_newer_schemas_are_refused() {
-    let dir = TempDir::new("reopen");
+    let dir = temp_dir("reopen");
     let path = dir.path().join("store.db");
     let s = scope("repo", 1);
     {
@@ -418,7 +418,7 @@ fn sqlite_state_survives_reopen_and_newer_schemas_are_refused() {
 
 #[test]
 fn a_sqlite_delta_commit_rewrites_only_the_chunks_it_touches() {
-    let dir = TempDir::new("delta");
+    let dir = temp_dir("delta");
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     let s = scope("repo", 1);
@@ -452,7 +452,7 @@ fn a_sqlite_delta_commit_rewrites_only_the_chunks_it_touches() {
 
 #[test]
 fn unknown_namespaces_are_kept_as_opaque_pairs() {
-    let dir = TempDir::new("kv");
+    let dir = temp_dir("kv");
     let path = dir.path().join("store.db");
     let db = SqliteStore::open(&path).unwrap();
     let s = scope("repo", 1);
@@ -510,7 +510,7 @@ fn many_connections_opening_one_new_store_file_at_once_all_succeed() {
     // Switching a fresh file to WAL takes a shared then an exclusive lock; two connections doing
     // it at once deadlock, and SQLite breaks that by answering BUSY to one at once, without its
     // busy handler. Two processes opening one new store failed that way; `open` must retry.
-    let dir = TempDir::new("open-race");
+    let dir = temp_dir("open-race");
     for round in 0..20 {
         let db = dir.path().join(format!("store-{round}.db"));
         let barrier = std::sync::Barrier::new(6);
@@ -536,7 +536,7 @@ fn opening_a_store_while_another_connection_holds_the_file_waits_instead_of_fail
     // Switching a fresh file to WAL needs an exclusive lock, and SQLite answers BUSY at once
     // (without its busy handler) when another connection holds one: two processes opening one
     // new store file at the same moment failed that way. `open` must wait like a commit does.
-    let dir = TempDir::new("open-busy");
+    let dir = temp_dir("open-busy");
     let db = dir.path().join("store.db");
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder

@@ -57,8 +57,8 @@ fn corpora() -> &'static Vec<PathBuf> {
 fn diff_history_reports_exactly_what_odb_blob_reports() {
     for repo in corpora() {
         let odb = scan_ok(repo, reveal());
-        let spill_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spill-modes");
-        std::fs::create_dir_all(&spill_dir).unwrap();
+        let spill = temp_dir("spill");
+        let spill_dir = spill.path().to_path_buf();
         for budget in [1u64 << 30, 4 << 10] {
             let diff = scan_ok(
                 repo,
@@ -85,7 +85,7 @@ fn diff_history_reports_exactly_what_odb_blob_reports() {
 
 /// Five commits, each adding one secret file.
 fn linear_repo(name: &str) -> (TempDir, GitRepo, Vec<String>, Vec<String>) {
-    let tmp = TempDir::new(name);
+    let tmp = temp_dir(name);
     let repo = GitRepo::init(&tmp.path().join("r"));
     let mut rng = Rng::new(11);
     let mut secrets = Vec::new();
@@ -188,7 +188,7 @@ fn commit_at(repo: &GitRepo, parents: &[&str], file: &str, content: &str, time: 
 fn a_range_is_exact_under_clock_skew_with_or_without_a_commit_graph() {
     // c0 - c1 - c2 - m(c2, x); x is a child of c1 whose clock ran far behind. `x..m` is {m, c2}:
     // a walk ordered by committer time alone meets c1 before x has excluded it.
-    let tmp = TempDir::new("skew");
+    let tmp = temp_dir("skew");
     let repo = GitRepo::init(&tmp.path().join("r"));
     let mut rng = Rng::new(5);
     let s: Vec<String> = (0..5).map(|_| github_pat(&mut rng)).collect();
@@ -292,7 +292,7 @@ fn bad_revisions_are_invalid_arguments() {
 /// nothing by default; with first-parent diffs M shows it.
 #[test]
 fn merges_introduce_only_what_differs_from_every_parent() {
-    let tmp = TempDir::new("merge-rule");
+    let tmp = temp_dir("merge-rule");
     let repo = GitRepo::init(&tmp.path().join("m"));
     let mut rng = Rng::new(12);
     let secret = github_pat(&mut rng);

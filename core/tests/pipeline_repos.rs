@@ -49,7 +49,7 @@ fn attribution(got: &Scanned, secret: &str) -> (String, String) {
 
 #[test]
 fn work_tree_repository_history_including_deleted_files() {
-    let tmp = TempDir::new("worktree-repo");
+    let tmp = temp_dir("worktree-repo");
     let repo = GitRepo::init(&tmp.path().join("w"));
     let mut rng = Rng::new(1);
     let (a, b) = (github_pat(&mut rng), aws_key_id(&mut rng));
@@ -73,7 +73,7 @@ fn work_tree_repository_history_including_deleted_files() {
 
 #[test]
 fn linked_worktree_is_scanned_through_its_git_file() {
-    let tmp = TempDir::new("linked");
+    let tmp = temp_dir("linked");
     let repo = GitRepo::init(&tmp.path().join("main"));
     let mut rng = Rng::new(2);
     let (a, b, c) = (
@@ -111,7 +111,7 @@ fn linked_worktree_is_scanned_through_its_git_file() {
 
 #[test]
 fn alternates_from_a_shared_clone() {
-    let tmp = TempDir::new("alternates");
+    let tmp = temp_dir("alternates");
     let src = GitRepo::init(&tmp.path().join("src"));
     let mut rng = Rng::new(3);
     let (a, b, c) = (
@@ -147,7 +147,7 @@ fn alternates_from_a_shared_clone() {
 
 #[test]
 fn secret_only_reachable_through_an_annotated_tag() {
-    let tmp = TempDir::new("tag");
+    let tmp = temp_dir("tag");
     let repo = GitRepo::init(&tmp.path().join("t"));
     let mut rng = Rng::new(4);
     let (a, b) = (github_pat(&mut rng), npm_token(&mut rng));
@@ -177,7 +177,7 @@ fn secret_only_reachable_through_an_annotated_tag() {
 
 #[test]
 fn detached_head_commit_is_scanned() {
-    let tmp = TempDir::new("detached");
+    let tmp = temp_dir("detached");
     let repo = GitRepo::init(&tmp.path().join("d"));
     let mut rng = Rng::new(5);
     let (a, b) = (aws_key_id(&mut rng), github_pat(&mut rng));
@@ -209,7 +209,7 @@ struct RefsRepo {
 }
 
 fn refs_repo() -> RefsRepo {
-    let tmp = TempDir::new("refs");
+    let tmp = temp_dir("refs");
     let repo = GitRepo::init(&tmp.path().join("r"));
     let mut rng = Rng::new(6);
     let (a, b, c, d) = (
@@ -288,7 +288,7 @@ fn ref_include_and_exclude_globs_select_history() {
 
 #[test]
 fn multi_pack_index_repository() {
-    let tmp = TempDir::new("midx");
+    let tmp = temp_dir("midx");
     let repo = GitRepo::init(&tmp.path().join("m"));
     let mut rng = Rng::new(7);
     let secrets: Vec<String> = (0..3)
@@ -327,7 +327,7 @@ fn multi_pack_index_repository() {
 
 #[test]
 fn duplicate_content_in_one_commit_is_attributed_to_the_first_path() {
-    let tmp = TempDir::new("attr-dup");
+    let tmp = temp_dir("attr-dup");
     let repo = GitRepo::init(&tmp.path().join("r"));
     let mut rng = Rng::new(8);
     let a = github_pat(&mut rng);
@@ -347,7 +347,7 @@ fn duplicate_content_in_one_commit_is_attributed_to_the_first_path() {
 
 #[test]
 fn renamed_file_keeps_its_original_commit_and_path() {
-    let tmp = TempDir::new("attr-rename");
+    let tmp = temp_dir("attr-rename");
     let repo = GitRepo::init(&tmp.path().join("r"));
     let mut rng = Rng::new(9);
     let a = slack_bot_token(&mut rng);
@@ -367,7 +367,7 @@ fn renamed_file_keeps_its_original_commit_and_path() {
 /// scanned, with no commit or path, when `all_objects` asks for it.
 #[test]
 fn unreachable_blobs_only_with_all_objects() {
-    let tmp = TempDir::new("unreachable");
+    let tmp = temp_dir("unreachable");
     let repo = GitRepo::init(&tmp.path().join("u"));
     let mut rng = Rng::new(9);
     let (reachable, dangling) = (github_pat(&mut rng), npm_token(&mut rng));
@@ -402,7 +402,7 @@ fn unreachable_blobs_only_with_all_objects() {
 
 #[test]
 fn rule_paths_and_allowlist_paths_commits_and_and_conditions_apply_to_the_attribution() {
-    let tmp = TempDir::new("locations");
+    let tmp = temp_dir("locations");
     let repo = GitRepo::init(&tmp.path().join("r"));
     // Distinct digit strings that look random (no placeholder shapes).
     let digits = |n: u32| Rng::new(u64::from(n) * 31 + 7).pick(b"0123456789", 16);

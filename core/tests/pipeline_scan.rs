@@ -113,7 +113,7 @@ struct BigRepo {
 /// A repository with two versions of a 3 MiB file (the second shifted by 777 bytes, so every
 /// secret straddles different boundaries), packed with deltas by `git gc`.
 fn big_repo() -> BigRepo {
-    let tmp = TempDir::new("big");
+    let tmp = temp_dir("big");
     let repo = GitRepo::init(&tmp.path().join("work"));
     let mut rng = Rng::new(42);
     let len = 3 << 20;

@@ -121,16 +121,16 @@ fn check(repo: &Path, threads: usize) {
 
 #[test]
 fn plan_equals_brute_force_walk_on_generated_histories() {
-    let dir = std::env::temp_dir().join(format!("scangit-plan-oracle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     for seed in ["1", "2"] {
-        let repo = make_repo(&dir, &["--preset", "tiny", "--seed", seed]);
+        let repo = make_repo(dir, &["--preset", "tiny", "--seed", seed]);
         check(&repo, 1);
         check(&repo, 2);
     }
     // More commits, merges and renames, fewer files: many diffs against cached trees.
     let repo = make_repo(
-        &dir,
+        dir,
         &[
             "--commits",
             "400",
@@ -143,5 +143,4 @@ fn plan_equals_brute_force_walk_on_generated_histories() {
         ],
     );
     check(&repo, 2);
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -70,8 +70,8 @@ regex = '''itk_[a-z0-9]{16}'''
 
 #[test]
 fn extend_path_is_resolved_next_to_the_file() {
-    let dir = std::env::temp_dir().join(format!("scangit-extend-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("base.toml"),
         "[[rules]]\nid = 'base-rule'\nregex = '''base_[0-9]{8}'''\n[[rules]]\nid = 'off'\nregex = 'zzz'\n",
@@ -90,7 +90,6 @@ fn extend_path_is_resolved_next_to_the_file() {
     let err = RuleSet::from_path(&dir.join("bad.toml")).unwrap_err();
     assert!(matches!(err, RulesError::Io { .. }), "{err}");
     assert!(err.to_string().contains("missing.toml"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

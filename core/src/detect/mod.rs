@@ -4,11 +4,14 @@
 //!   built-in set.
 //! - [`engine`]: rules compiled into a keyword prefilter plus regex confirmation, with
 //!   base64/percent decoding and filters.
-//! - [`content`] and [`extract`]: which bytes are text, and text pulled out of known binary
-//!   formats (class files, `.pyc`, notebooks, zip-based archives).
+//! - [`content`] and [`extract`]: which bytes are text (sniffed by `extract::sniff`), and text
+//!   pulled out of known binary formats (class files, `.pyc`, notebooks, zip-based archives).
 //! - [`adapter`]: the EngineAdapter and RingChunker, feeding a blob to the engine in
 //!   overlap-safe windows.
 //! - [`fingerprint`]: keyed, stable fingerprints of secrets.
+//!
+//! Imports point one way: `rules` depends on nothing else here, `engine` on `rules`, `adapter`
+//! on `engine`; `extract` on nothing above it, `content` on `extract`.
 
 pub mod adapter;
 pub mod content;

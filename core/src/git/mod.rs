@@ -6,8 +6,11 @@
 //!   with delta decoding and a base cache.
 //! - [`pack_walk`]: per-pack entry tables and the delta-tree traversal that decodes wanted
 //!   objects in pack order.
-//! - [`commits`]: the selected commit graph in a deterministic topological order.
-//! - [`tree`]: tree parsing and the tree diff the plan is built from.
+//! - [`commits`]: the selected commit graph in a deterministic topological order, and commit
+//!   and tag parsing (tag targets, authors and summaries through gix-object; the header the walk
+//!   reads for every commit by hand, for speed).
+//!
+//! Tree parsing and the tree diff live with the plan that uses them (`scan::plan`).
 
 pub mod commits;
 pub mod odb;

@@ -318,76 +318,89 @@ pub fn run_task(
     on_problem: &mut dyn FnMut(EntryProblem),
 ) -> Flow {
     let pack = &odb.packs[task.pack as usize];
-    let z = scratch.z.get_or_insert_with(gix_zlib::Decompress::new);
-    // Skip `e` and the wanted entries below it.
-    fn skip_subtree(
-        trav: &Traversal,
-        e: u32,
-        err: &OdbError,
-        on_problem: &mut dyn FnMut(EntryProblem),
-    ) {
-        let mut stack = vec![e];
-        while let Some(x) = stack.pop() {
-            if trav.wanted[x as usize] {
-                on_problem(EntryProblem {
-                    entry: x,
-                    error: match err {
-                        OdbError::TooLarge { size, limit } => OdbError::TooLarge {
-                            size: *size,
-                            limit: *limit,
-                        },
-                        other => {
-                            OdbError::corrupt(format!("a delta base could not be decoded: {other}"))
-                        }
-                    },
-                });
-            }
-            stack.extend_from_slice(trav.kids(x));
-        }
-    }
     for &root in &trav.roots[task.roots.clone()] {
-        // Decode the root (from this pack, or an external ref-delta base by random access).
         let kind = kind_from_code(table.kind[root as usize]);
         if scratch.levels.is_empty() {
             scratch.levels.push(Vec::new());
         }
-        let res = if let Some(ext) = table.external.iter().find(|x| x.0 == root) {
-            let mut base = Vec::new();
-            match odb.read_id(&ext.1, rs, &mut base) {
-                Ok(_) => {
-                    let entry = pack.entry(table.offsets[root as usize]);
-                    entry.and_then(|e| {
-                        pack.inflate(&e, z, &mut scratch.delta, u64::MAX)?;
-                        check_size(&scratch.delta, limit)?;
-                        delta::apply(&base, &scratch.delta, &mut scratch.levels[0])
-                    })
-                }
-                Err(e) => Err(e),
+        let decoded = decode_root(odb, table, pack, root, limit, scratch, rs)
+            .and_then(|()| kind.ok_or_else(|| OdbError::corrupt("object kind unknown")));
+        let kind = match decoded {
+            Ok(kind) => kind,
+            Err(err) => {
+                skip_subtree(trav, root, &err, on_problem);
+                continue;
             }
-        } else {
-            pack.entry(table.offsets[root as usize])
-                .and_then(|e| pack.inflate(&e, z, &mut scratch.levels[0], limit))
         };
-        if let Err(err) = res {
-            skip_subtree(trav, root, &err, on_problem);
-            continue;
-        }
-        let Some(kind) = kind else {
-            skip_subtree(
-                trav,
-                root,
-                &OdbError::corrupt("object kind unknown"),
-                on_problem,
-            );
-            continue;
-        };
-        // Depth-first over the needed delta tree; `stack` holds (entry, depth, next child).
-        let mut stack: Vec<(u32, usize, usize)> = vec![(root, 0, 0)];
         if trav.wanted[root as usize]
             && matches!(on_object(root, kind, &scratch.levels[0]), Flow::Stop)
         {
             return Flow::Stop;
         }
+        let deltas = DeltaTree {
+            table,
+            trav,
+            pack,
+            kind,
+            limit,
+        };
+        if let Flow::Stop = deltas.walk(root, scratch, on_object, on_problem) {
+            return Flow::Stop;
+        }
+    }
+    Flow::Continue
+}
+
+/// Decodes entry `root` into `scratch.levels[0]`: from this pack, or for a ref-delta whose base
+/// is in another pack or loose, by reading that base at random and applying the delta.
+fn decode_root(
+    odb: &Odb,
+    table: &PackTable,
+    pack: &Pack,
+    root: u32,
+    limit: u64,
+    scratch: &mut ExecScratch,
+    rs: &mut ReadScratch,
+) -> Result<(), OdbError> {
+    let z = scratch.z.get_or_insert_with(gix_zlib::Decompress::new);
+    let offset = table.offsets[root as usize];
+    if let Some(ext) = table.external.iter().find(|x| x.0 == root) {
+        let mut base = Vec::new();
+        odb.read_id(&ext.1, rs, &mut base)?;
+        let e = pack.entry(offset)?;
+        pack.inflate(&e, z, &mut scratch.delta, u64::MAX)?;
+        check_size(&scratch.delta, limit)?;
+        delta::apply(&base, &scratch.delta, &mut scratch.levels[0])
+    } else {
+        let e = pack.entry(offset)?;
+        pack.inflate(&e, z, &mut scratch.levels[0], limit)
+    }
+}
+
+/// The needed delta tree below one decoded root, all of one object kind.
+struct DeltaTree<'a> {
+    table: &'a PackTable,
+    trav: &'a Traversal,
+    pack: &'a Pack,
+    kind: Kind,
+    limit: u64,
+}
+
+impl DeltaTree<'_> {
+    /// Depth-first below `root` (decoded in `scratch.levels[0]`): each child is its base, one
+    /// level up, with its delta applied. A child that does not decode is skipped with the
+    /// entries below it.
+    fn walk(
+        &self,
+        root: u32,
+        scratch: &mut ExecScratch,
+        on_object: &mut dyn FnMut(u32, Kind, &[u8]) -> Flow,
+        on_problem: &mut dyn FnMut(EntryProblem),
+    ) -> Flow {
+        let (table, trav, pack, limit) = (self.table, self.trav, self.pack, self.limit);
+        let z = scratch.z.get_or_insert_with(gix_zlib::Decompress::new);
+        // `stack` holds (entry, depth, next child).
+        let mut stack: Vec<(u32, usize, usize)> = vec![(root, 0, 0)];
         while let Some(top) = stack.last_mut() {
             let (e, depth, next) = *top;
             let kids = trav.kids(e);
@@ -412,15 +425,43 @@ pub fn run_task(
                 skip_subtree(trav, child, &err, on_problem);
                 continue;
             }
-            if trav.wanted[child as usize] && matches!(on_object(child, kind, out), Flow::Stop) {
+            if trav.wanted[child as usize] && matches!(on_object(child, self.kind, out), Flow::Stop)
+            {
                 return Flow::Stop;
             }
             if !trav.kids(child).is_empty() {
                 stack.push((child, depth + 1, 0));
             }
         }
+        Flow::Continue
     }
-    Flow::Continue
+}
+
+/// Skips entry `e` and the wanted entries below it, reporting each with `err`.
+fn skip_subtree(
+    trav: &Traversal,
+    e: u32,
+    err: &OdbError,
+    on_problem: &mut dyn FnMut(EntryProblem),
+) {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if trav.wanted[x as usize] {
+            on_problem(EntryProblem {
+                entry: x,
+                error: match err {
+                    OdbError::TooLarge { size, limit } => OdbError::TooLarge {
+                        size: *size,
+                        limit: *limit,
+                    },
+                    other => {
+                        OdbError::corrupt(format!("a delta base could not be decoded: {other}"))
+                    }
+                },
+            });
+        }
+        stack.extend_from_slice(trav.kids(x));
+    }
 }
 
 fn check_size(delta_data: &[u8], limit: u64) -> Result<(), OdbError> {

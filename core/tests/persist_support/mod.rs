@@ -13,7 +13,7 @@ use scangit_core::store::codec::{BlobContext, FindingRecord, Scope};
 #[path = "../pipeline_support/mod.rs"]
 mod pipeline_support;
 #[allow(unused_imports)] // not every persist test binary makes directories
-pub use pipeline_support::TempDir;
+pub use pipeline_support::{TempDir, temp_dir};
 
 /// A blob id spread over the whole key space (hash of `n`), as real ids are.
 pub fn oid(n: u64) -> ObjectId {

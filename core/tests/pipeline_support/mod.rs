@@ -13,34 +13,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use scangit_core::events::{CollectSink, Summary};
 use scangit_core::{CommitMeta, Engine, Finding, ScanError, ScanOptions, scan};
 
-/// A directory under Cargo's per-target temp dir, removed when dropped (kept when the
+pub use tempfile::TempDir;
+
+/// A fresh directory under Cargo's per-target temp dir, removed when dropped (kept when the
 /// `SCANGIT_KEEP_TEST_DIRS` variable is set, to inspect a failure).
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "pipeline-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::env::var_os("SCANGIT_KEEP_TEST_DIRS").is_none() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+pub fn temp_dir(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("pipeline-{name}-"))
+        .disable_cleanup(std::env::var_os("SCANGIT_KEEP_TEST_DIRS").is_some())
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
 }
 
 /// A git repository driven through the git CLI with a hermetic environment (no system or user

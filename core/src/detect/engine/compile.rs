@@ -13,7 +13,8 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use super::base64;
 use super::keywords::Keywords;
 use crate::detect::rules::{
-    AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, RuleSet, RulesError, Shape,
+    AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, Rule, RuleSet, RulesError,
+    Shape,
 };
 
 /// Search margin beyond `L_r` on each side of a keyword: gives look-around assertions (`\b`, `$`)
@@ -263,192 +264,231 @@ fn content_allow(
 pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
     let mut memo = RegexMemo::default();
     let mut rules = Vec::new();
-    let mut patterns: Vec<String> = Vec::new();
-    let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
-    let mut slow_rules = Vec::new();
-    let mut keyword_reach = 0usize;
-    let mut slow_reach = 0usize;
-    let mut hasher = blake3::Hasher::new();
-    let put = |h: &mut blake3::Hasher, bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    put(&mut hasher, ENGINE_VERSION.as_bytes());
-    for n in [
-        MARGIN,
-        LINE_CTX,
-        DEFAULT_MAX_LEN,
-        base64::MIN_RUN,
-        base64::MAX_RUN,
-        super::MAX_DEPTH,
-    ] {
-        put(&mut hasher, &(n as u64).to_le_bytes());
-    }
-
+    let mut index = KeywordIndex::default();
+    let mut hash = RulesHash::new();
     for r in set.rules() {
         let Some(pattern) = r.regex.as_deref() else {
             continue; // path-only rule: the runner's business (a parse warning said so)
         };
-        let rid = Some(r.id.as_str());
-        let hir = parse_hir(pattern).map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
-        let regex = build_regex(pattern).map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
-        let cap = r.max_len.unwrap_or(DEFAULT_MAX_LEN);
-        let max_len = hir
-            .properties()
-            .maximum_len()
-            .map_or(cap, |m| m.min(cap))
-            .max(1);
-
-        let index = rules.len() as u32;
-        let keywords = if r.keywords.is_empty() {
-            literal_prefixes(&hir).unwrap_or_default()
-        } else {
-            r.keywords.clone()
-        };
-        let slow = keywords.is_empty();
-        if slow {
-            slow_rules.push(index);
-            slow_reach = slow_reach.max(max_len);
-        } else {
-            keyword_reach = keyword_reach.max(max_len);
-            for kw in &keywords {
-                match patterns.iter().position(|p| p == kw) {
-                    Some(p) => keyword_rules[p].push(index),
-                    None => {
-                        patterns.push(kw.clone());
-                        keyword_rules.push(vec![index]);
-                    }
-                }
-            }
-        }
-
-        let mut allow = Vec::new();
-        let mut location_allow = Vec::new();
-        let mut bits = 0u32;
-        let global = set
-            .allowlists()
-            .iter()
-            .filter(|al| al.target_rules.is_empty() || al.target_rules.iter().any(|t| t == &r.id));
-        for (al, rid, line) in r
-            .allowlists
-            .iter()
-            .map(|al| (al, rid, r.line))
-            .chain(global.map(|al| (al, None, 0)))
-        {
-            allow.extend(compile_allow(set, rid, line, al, &mut memo)?);
-            location_allow.extend(compile_location_allow(
-                set, rid, line, al, &mut bits, &mut memo,
-            )?);
-        }
-        let path = match &r.path {
-            Some(p) => Some(build_regex(p).map_err(|e| regex_error(set, rid, r.line, "path", e))?),
-            None => None,
-        };
-
-        // Canonical serialization: every field that changes what is reported.
-        put(&mut hasher, r.id.as_bytes());
-        put(&mut hasher, r.description.as_bytes());
-        put(&mut hasher, pattern.as_bytes());
-        put(
-            &mut hasher,
-            &(r.secret_group.map_or(u64::MAX, |g| g as u64)).to_le_bytes(),
-        );
-        put(
-            &mut hasher,
-            &r.entropy.map_or(u64::MAX, f64::to_bits).to_le_bytes(),
-        );
-        put(
-            &mut hasher,
-            &r.confidence.map_or(u32::MAX, f32::to_bits).to_le_bytes(),
-        );
-        put(&mut hasher, &(max_len as u64).to_le_bytes());
-        put(
-            &mut hasher,
-            format!("{:?}/{:?}/{:?}", r.checksum, r.checksum_failure, r.shape).as_bytes(),
-        );
-        let mut sorted_kw = keywords.clone();
-        sorted_kw.sort();
-        for kw in &sorted_kw {
-            put(&mut hasher, kw.as_bytes());
-        }
-        put(&mut hasher, b"allow");
-        for a in &allow {
-            put(
-                &mut hasher,
-                format!("{:?}/{:?}", a.condition, a.target).as_bytes(),
-            );
-            for re in &a.regexes {
-                put(&mut hasher, re.as_str().as_bytes());
-            }
-            put(&mut hasher, b"stop");
-            for s in &a.stopwords {
-                put(&mut hasher, s);
-            }
-        }
-        put(&mut hasher, b"path");
-        put(&mut hasher, r.path.as_deref().unwrap_or("").as_bytes());
-        for la in &location_allow {
-            put(&mut hasher, format!("loc {:?}", la.condition).as_bytes());
-            for p in &la.paths {
-                put(&mut hasher, p.as_str().as_bytes());
-            }
-            put(&mut hasher, b"commits");
-            for c in &la.commits {
-                put(&mut hasher, c.as_bytes());
-            }
-            if let Some((a, bit)) = &la.content {
-                put(&mut hasher, format!("{:?}/{bit}", a.target).as_bytes());
-                for re in &a.regexes {
-                    put(&mut hasher, re.as_str().as_bytes());
-                }
-                for w in &a.stopwords {
-                    put(&mut hasher, w);
-                }
-            }
-        }
-        put(&mut hasher, b"end-rule");
-
-        rules.push(CompiledRule {
-            id: r.id.clone(),
-            description: r.description.clone(),
-            regex,
-            secret_group: r.secret_group,
-            max_len,
-            entropy: r.entropy,
-            confidence: r.confidence.unwrap_or(0.5),
-            checksum: r.checksum,
-            checksum_failure: r.checksum_failure,
-            shape: r.shape,
-            allow,
-            generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),
-            path,
-            location_allow,
-        });
+        let (rule, keywords) = compile_rule(set, r, pattern, &mut memo)?;
+        index.add(rules.len() as u32, &keywords, rule.max_len);
+        hash.rule(r, pattern, &rule, &keywords);
+        rules.push(rule);
     }
 
     // Patterns are lowercase; matching is ASCII case-insensitive.
-    let keywords = Keywords::new(&patterns).map_err(|e| RulesError::BadField {
+    let keywords = Keywords::new(&index.patterns).map_err(|e| RulesError::BadField {
         origin: set.origin().to_owned(),
         line: 0,
         rule: None,
         field: "keywords".into(),
         message: e.to_string(),
     })?;
-    let context = context_bytes(keyword_reach, slow_reach);
+    let context = context_bytes(index.keyword_reach, index.slow_reach);
     let has_generic = rules.iter().any(|r| r.generic);
-    put(&mut hasher, &[u8::from(has_generic)]);
-    put(&mut hasher, &(context as u64).to_le_bytes());
     Ok(Compiled {
         rules,
         keywords,
-        keyword_rules,
-        keyword_reach,
-        slow_rules,
+        keyword_rules: index.keyword_rules,
+        keyword_reach: index.keyword_reach,
+        slow_rules: index.slow_rules,
         context,
         has_generic,
-        slow_reach,
-        hash: *hasher.finalize().as_bytes(),
+        slow_reach: index.slow_reach,
+        hash: hash.finish(has_generic, context),
     })
+}
+
+/// One rule with a regex, compiled, and its keywords (its own, else its regex's literal
+/// prefixes; none makes it a slow rule).
+fn compile_rule(
+    set: &RuleSet,
+    r: &Rule,
+    pattern: &str,
+    memo: &mut RegexMemo,
+) -> Result<(CompiledRule, Vec<String>), RulesError> {
+    let rid = Some(r.id.as_str());
+    let hir = parse_hir(pattern).map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
+    let regex = build_regex(pattern).map_err(|e| regex_error(set, rid, r.line, "regex", e))?;
+    let cap = r.max_len.unwrap_or(DEFAULT_MAX_LEN);
+    let max_len = hir
+        .properties()
+        .maximum_len()
+        .map_or(cap, |m| m.min(cap))
+        .max(1);
+    let keywords = if r.keywords.is_empty() {
+        literal_prefixes(&hir).unwrap_or_default()
+    } else {
+        r.keywords.clone()
+    };
+    let (allow, location_allow) = rule_allowlists(set, r, memo)?;
+    let path = match &r.path {
+        Some(p) => Some(build_regex(p).map_err(|e| regex_error(set, rid, r.line, "path", e))?),
+        None => None,
+    };
+    let rule = CompiledRule {
+        id: r.id.clone(),
+        description: r.description.clone(),
+        regex,
+        secret_group: r.secret_group,
+        max_len,
+        entropy: r.entropy,
+        confidence: r.confidence.unwrap_or(0.5),
+        checksum: r.checksum,
+        checksum_failure: r.checksum_failure,
+        shape: r.shape,
+        allow,
+        generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),
+        path,
+        location_allow,
+    };
+    Ok((rule, keywords))
+}
+
+/// The allowlists that apply to rule `r` (its own, then the global ones targeting it), split
+/// into those the engine decides on bytes and those that need the blob's location.
+fn rule_allowlists(
+    set: &RuleSet,
+    r: &Rule,
+    memo: &mut RegexMemo,
+) -> Result<(Vec<Allow>, Vec<LocationAllow>), RulesError> {
+    let mut allow = Vec::new();
+    let mut location_allow = Vec::new();
+    let mut bits = 0u32;
+    let global = set
+        .allowlists()
+        .iter()
+        .filter(|al| al.target_rules.is_empty() || al.target_rules.iter().any(|t| t == &r.id));
+    for (al, rid, line) in r
+        .allowlists
+        .iter()
+        .map(|al| (al, Some(r.id.as_str()), r.line))
+        .chain(global.map(|al| (al, None, 0)))
+    {
+        allow.extend(compile_allow(set, rid, line, al, memo)?);
+        location_allow.extend(compile_location_allow(set, rid, line, al, &mut bits, memo)?);
+    }
+    Ok((allow, location_allow))
+}
+
+/// Which rules each keyword selects, which rules are slow, and how far matches of each kind
+/// reach.
+#[derive(Default)]
+struct KeywordIndex {
+    /// Distinct keywords, in order of first use.
+    patterns: Vec<String>,
+    /// For each pattern, the rules it belongs to.
+    keyword_rules: Vec<Vec<u32>>,
+    slow_rules: Vec<u32>,
+    keyword_reach: usize,
+    slow_reach: usize,
+}
+
+impl KeywordIndex {
+    /// Rule `index` with `keywords` (none: a slow rule) and maximum match length `max_len`.
+    fn add(&mut self, index: u32, keywords: &[String], max_len: usize) {
+        if keywords.is_empty() {
+            self.slow_rules.push(index);
+            self.slow_reach = self.slow_reach.max(max_len);
+            return;
+        }
+        self.keyword_reach = self.keyword_reach.max(max_len);
+        for kw in keywords {
+            match self.patterns.iter().position(|p| p == kw) {
+                Some(p) => self.keyword_rules[p].push(index),
+                None => {
+                    self.patterns.push(kw.clone());
+                    self.keyword_rules.push(vec![index]);
+                }
+            }
+        }
+    }
+}
+
+/// The rules hash: a canonical serialization of everything that changes what is reported (the
+/// engine's version and constants, every compiled rule, the context), length-prefixed.
+struct RulesHash(blake3::Hasher);
+
+impl RulesHash {
+    fn new() -> Self {
+        let mut h = RulesHash(blake3::Hasher::new());
+        h.put(ENGINE_VERSION.as_bytes());
+        for n in [
+            MARGIN,
+            LINE_CTX,
+            DEFAULT_MAX_LEN,
+            base64::MIN_RUN,
+            base64::MAX_RUN,
+            super::MAX_DEPTH,
+        ] {
+            h.put(&(n as u64).to_le_bytes());
+        }
+        h
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    fn rule(&mut self, r: &Rule, pattern: &str, c: &CompiledRule, keywords: &[String]) {
+        self.put(r.id.as_bytes());
+        self.put(r.description.as_bytes());
+        self.put(pattern.as_bytes());
+        self.put(&(r.secret_group.map_or(u64::MAX, |g| g as u64)).to_le_bytes());
+        self.put(&r.entropy.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        self.put(&r.confidence.map_or(u32::MAX, f32::to_bits).to_le_bytes());
+        self.put(&(c.max_len as u64).to_le_bytes());
+        self.put(format!("{:?}/{:?}/{:?}", r.checksum, r.checksum_failure, r.shape).as_bytes());
+        let mut sorted_kw = keywords.to_vec();
+        sorted_kw.sort();
+        for kw in &sorted_kw {
+            self.put(kw.as_bytes());
+        }
+        self.put(b"allow");
+        for a in &c.allow {
+            self.put(format!("{:?}/{:?}", a.condition, a.target).as_bytes());
+            for re in &a.regexes {
+                self.put(re.as_str().as_bytes());
+            }
+            self.put(b"stop");
+            for s in &a.stopwords {
+                self.put(s);
+            }
+        }
+        self.put(b"path");
+        self.put(r.path.as_deref().unwrap_or("").as_bytes());
+        self.location_allowlists(&c.location_allow);
+        self.put(b"end-rule");
+    }
+
+    fn location_allowlists(&mut self, location_allow: &[LocationAllow]) {
+        for la in location_allow {
+            self.put(format!("loc {:?}", la.condition).as_bytes());
+            for p in &la.paths {
+                self.put(p.as_str().as_bytes());
+            }
+            self.put(b"commits");
+            for c in &la.commits {
+                self.put(c.as_bytes());
+            }
+            if let Some((a, bit)) = &la.content {
+                self.put(format!("{:?}/{bit}", a.target).as_bytes());
+                for re in &a.regexes {
+                    self.put(re.as_str().as_bytes());
+                }
+                for w in &a.stopwords {
+                    self.put(w);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, has_generic: bool, context: usize) -> [u8; 32] {
+        self.put(&[u8::from(has_generic)]);
+        self.put(&(context as u64).to_le_bytes());
+        *self.0.finalize().as_bytes()
+    }
 }
 
 /// The context `C` a window needs on each side of its owned range (see the engine docs).

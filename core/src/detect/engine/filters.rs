@@ -196,21 +196,6 @@ fn looks_random(s: &[u8]) -> bool {
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// GitHub token checksum: the last 6 chars are the base62 CRC32 of the 30 chars after `_`.
 pub(super) fn github_checksum_ok(token: &[u8]) -> bool {
     let Some(us) = token.iter().position(|&b| b == b'_') else {
@@ -221,7 +206,7 @@ pub(super) fn github_checksum_ok(token: &[u8]) -> bool {
         return false;
     }
     let (payload, check) = body.split_at(30);
-    let mut v = crc32(payload) as u64;
+    let mut v = crc32fast::hash(payload) as u64;
     let mut expect = [b'0'; 6];
     for slot in expect.iter_mut().rev() {
         *slot = BASE62[(v % 62) as usize];

@@ -7,10 +7,14 @@
 //! `decoded_from` and their offsets (line, column, start, end) refer to the extracted text, not
 //! to the blob. Extraction is bounded: at most [`MAX_OUTPUT`] bytes of text per blob, and archive
 //! entries whose stated size exceeds [`MAX_ENTRY`] are skipped (zip bombs).
+//!
+//! [`sniff`] (text, UTF-16 or binary) lives here because archive entries are sniffed too; the
+//! content policy above uses it. Nothing here depends on another part of `detect`.
 
 mod class;
 mod ipynb;
 mod pyc;
+pub mod sniff;
 mod zip;
 
 /// Upper bound on the text extracted from one blob.

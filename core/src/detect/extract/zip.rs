@@ -3,6 +3,7 @@
 //! entries are copied, other entries are skipped. Each entry is preceded by a `==> name <==`
 //! line. Zip64 and encrypted entries are skipped.
 
+use super::sniff::{self, Content};
 use super::{MAX_ENTRY, MAX_OUTPUT, class, push_line};
 
 fn u16_at(d: &[u8], i: usize) -> Option<usize> {
@@ -116,7 +117,7 @@ pub(super) fn extract(data: &[u8], out: &mut Vec<u8>, depth: usize) -> bool {
                 push_line(out, &header);
                 extract(&body, out, depth + 1);
             }
-        } else if crate::detect::content::classify(&body) == crate::detect::content::Content::Text {
+        } else if sniff::classify(&body) == Content::Text {
             push_line(out, &header);
             push_line(out, &body);
         }

@@ -2,16 +2,18 @@
 //!
 //! A [`RuleSet`] is plain data (ids, regex sources, allowlists, our extra keys) that has been
 //! checked: every regex parses, ids are unique, secret groups and enum-like fields are valid. It
-//! is not compiled; [`crate::detect::engine::Engine::new`] does that. Anything in the file that we do not
-//! apply becomes a [`RulesWarning`] naming it, never silently ignored. Path and commit allowlists
-//! are kept here for the runner, which knows paths and commits; the engine only sees bytes.
+//! is not compiled; the engine (`detect::engine`, which depends on this module and not the other
+//! way round) does that. Anything in the file that we do not apply becomes a [`RulesWarning`]
+//! naming it, never silently ignored. Path and commit allowlists are kept here for the runner,
+//! which knows paths and commits; the engine only sees bytes. Nothing here depends on another
+//! part of `detect`.
 //!
 //! Keys are read case-insensitively, as gitleaks (viper) reads them: `[allowList]` is
 //! `[allowlist]`. Betterleaks' CEL expressions (a rule's `filter`, the top-level `filter` and
 //! `prefilter`) are translated where they have an exact equivalent (entropy thresholds and
-//! allowlists, see `filter_expr`); the rest of them is named in warnings.
+//! allowlists, see `filter`); the rest of them is named in warnings.
 
-mod filter_expr;
+mod filter;
 mod parse;
 
 use std::path::Path;
@@ -205,7 +207,7 @@ pub struct Rule {
     pub line: usize,
 }
 
-/// Parsed and validated rules. Cheap to clone; compiled by [`crate::detect::engine::Engine::new`].
+/// Parsed and validated rules. Cheap to clone; compiled by the engine's `Engine::new`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleSet {
     origin: String,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::filter_expr::{self, Scope, Translation};
+use super::filter::{self, Scope, Translation};
 use super::{
     AllowCondition, Allowlist, Checksum, ChecksumFailure, RegexTarget, Rule, RuleSet, RulesError,
     RulesWarning, Shape,
@@ -142,6 +142,7 @@ struct Ctx<'a> {
 
 type Table<'i> = DeTable<'i>;
 type Value<'i> = Spanned<DeValue<'i>>;
+type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
 
 impl Ctx<'_> {
     fn line(&self, span: Range<usize>) -> usize {
@@ -224,7 +225,7 @@ impl Ctx<'_> {
     ) -> Result<Translation, RulesError> {
         let k: &str = key.get_ref();
         let source = self.string(v, rule, k)?;
-        let t = filter_expr::translate(&source, scope, &check_pattern);
+        let t = filter::translate(&source, scope, &check_pattern);
         if !t.ignored.is_empty() {
             // Grouped by reason (betterleaks' generic rule has dozens of alike conditions).
             let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -406,21 +407,70 @@ fn parse_inner(
         line: e.span().map(|s| cx.line(s)).unwrap_or(1),
         message: e.message().to_owned(),
     })?;
-    let root = root.get_ref();
+    let TopLevel {
+        mut set,
+        extend,
+        skipped,
+        global_lines,
+        global_entropy,
+    } = read_top_level(&mut cx, root.get_ref())?;
+    let skipped = drop_replaced_rules(&mut cx, &mut set, skipped);
+    if let Some(ext) = extend {
+        apply_extend(&mut cx, &mut set, ext, dir, depth)?;
+        // A rule that extends nothing and has neither regex nor path has no effect.
+        set.rules.retain(|r| {
+            let keep = r.regex.is_some() || r.path.is_some();
+            if !keep {
+                cx.warnings.push(RulesWarning {
+                    origin: origin.to_owned(),
+                    rule_id: Some(r.id.clone()),
+                    message:
+                        "rule has neither `regex` nor `path` and extends no base rule: ignored"
+                            .into(),
+                });
+            }
+            keep
+        });
+    }
+    if let Some(g) = global_entropy {
+        for r in &mut set.rules {
+            r.entropy = Some(r.entropy.map_or(g, |e| e.max(g)));
+        }
+    }
+    for r in &set.rules {
+        finish_rule(&mut cx, r)?;
+    }
+    if !skipped.is_empty() {
+        set.rules.retain(|r| !skipped.contains(&r.id));
+    }
+    check_global_targets(origin, &set, &global_lines, &skipped)?;
+    Ok((set, cx.warnings))
+}
 
+/// A file's top-level keys, read.
+struct TopLevel {
+    set: RuleSet,
+    extend: Option<Extend>,
+    /// Rules with `skipReport = true` only feed composite rules, which we do not support. One
+    /// entry per rule, in order (the id of a skipped rule, else None).
+    skipped: Vec<Option<String>>,
+    /// The line of each global allowlist of this file.
+    global_lines: Vec<usize>,
+    /// Entropy bounds of the top-level betterleaks `filter`: for every rule, once merged.
+    global_entropy: Option<f64>,
+}
+
+/// Reads the top-level keys: title, rules, global allowlists, `[extend]`, betterleaks filters.
+fn read_top_level(cx: &mut Ctx<'_>, root: &Table<'_>) -> Result<TopLevel, RulesError> {
     let mut set = RuleSet {
-        origin: origin.to_owned(),
+        origin: cx.origin.to_owned(),
         ..RuleSet::default()
     };
     let mut extend: Option<Extend> = None;
-    // Rules with `skipReport = true` only feed composite rules, which we do not support. One
-    // entry per rule, in order (the id of a skipped rule, else None).
     let mut skipped: Vec<Option<String>> = Vec::new();
-    // Where `[allowlist]`/`[[allowlists]]` keys are (both at once is an error, as in gitleaks)
-    // and the line of each global allowlist of this file.
+    // Where `[allowlist]`/`[[allowlists]]` keys are (both at once is an error, as in gitleaks).
     let mut old_and_new: Vec<Range<usize>> = Vec::new();
     let mut global_lines: Vec<usize> = Vec::new();
-    // Entropy bounds of the top-level betterleaks `filter`: for every rule, once merged.
     let mut global_entropy: Option<f64> = None;
     cx.warn_case_duplicates(root, None);
     for (key, value) in root.iter() {
@@ -429,7 +479,7 @@ fn parse_inner(
             "title" => set.title = Some(cx.string(value, None, k)?),
             "rules" => {
                 for (t, span) in cx.tables(value, None, k)? {
-                    let (rule, skip) = parse_rule(&mut cx, t, span)?;
+                    let (rule, skip) = parse_rule(cx, t, span)?;
                     skipped.push(skip.then(|| rule.id.clone()));
                     set.rules.push(rule);
                 }
@@ -438,13 +488,13 @@ fn parse_inner(
                 old_and_new.push(key.span());
                 for (t, span) in cx.tables(value, None, k)? {
                     global_lines.push(cx.line(span.clone()));
-                    let al = parse_allowlist(&mut cx, t, span, None, true)?;
+                    let al = parse_allowlist(cx, t, span, None, true)?;
                     set.allowlists.push(al);
                 }
             }
             "extend" => {
                 let t = cx.table(value, None, k)?;
-                extend = Some(parse_extend(&mut cx, t, key.span())?);
+                extend = Some(parse_extend(cx, t, key.span())?);
             }
             // betterleaks: CEL expressions dropping findings (`filter`) or skipping files
             // (`prefilter`); what has an equivalent becomes global allowlists.
@@ -476,10 +526,23 @@ fn parse_inner(
     if let [_, second, ..] = old_and_new.as_slice() {
         return Err(cx.bad(second.clone(), None, "allowlist", OLD_AND_NEW));
     }
+    Ok(TopLevel {
+        set,
+        extend,
+        skipped,
+        global_lines,
+        global_entropy,
+    })
+}
 
-    // A rule id defined twice: gitleaks keeps the later definition (its rules live in a map by
-    // id), so a gitleaks config with a collision loads the same here, but never silently. In
-    // strict loading the warning is an error.
+/// A rule id defined twice: gitleaks keeps the later definition (its rules live in a map by
+/// id), so a gitleaks config with a collision loads the same here, but never silently (in
+/// strict loading the warning is an error). Returns the ids of the `skipReport` rules left.
+fn drop_replaced_rules(
+    cx: &mut Ctx<'_>,
+    set: &mut RuleSet,
+    mut skipped: Vec<Option<String>>,
+) -> Vec<String> {
     let mut first: HashMap<String, usize> = HashMap::new();
     let mut replaced: Vec<usize> = Vec::new();
     for (i, r) in set.rules.iter().enumerate() {
@@ -508,39 +571,19 @@ fn parse_inner(
             !replaced.contains(&(j - 1))
         });
     }
-    let skipped: Vec<String> = skipped.into_iter().flatten().collect();
+    skipped.into_iter().flatten().collect()
+}
 
-    if let Some(ext) = extend {
-        apply_extend(&mut cx, &mut set, ext, dir, depth)?;
-        // A rule that extends nothing and has neither regex nor path has no effect.
-        set.rules.retain(|r| {
-            let keep = r.regex.is_some() || r.path.is_some();
-            if !keep {
-                cx.warnings.push(RulesWarning {
-                    origin: origin.to_owned(),
-                    rule_id: Some(r.id.clone()),
-                    message:
-                        "rule has neither `regex` nor `path` and extends no base rule: ignored"
-                            .into(),
-                });
-            }
-            keep
-        });
-    }
-    if let Some(g) = global_entropy {
-        for r in &mut set.rules {
-            r.entropy = Some(r.entropy.map_or(g, |e| e.max(g)));
-        }
-    }
-    for r in &set.rules {
-        finish_rule(&mut cx, r)?;
-    }
-    if !skipped.is_empty() {
-        set.rules.retain(|r| !skipped.contains(&r.id));
-    }
-    // This file's global allowlists come first (an extended file's follow, checked there).
+/// Every `targetRules` id of this file's global allowlists names a rule (an extended file's
+/// allowlists come after these and were checked there).
+fn check_global_targets(
+    origin: &str,
+    set: &RuleSet,
+    global_lines: &[usize],
+    skipped: &[String],
+) -> Result<(), RulesError> {
     let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
-    for (al, &line) in set.allowlists.iter().zip(&global_lines) {
+    for (al, &line) in set.allowlists.iter().zip(global_lines) {
         for t in &al.target_rules {
             if !ids.contains(&t.as_str()) && !skipped.contains(t) {
                 return Err(RulesError::BadField {
@@ -555,7 +598,7 @@ fn parse_inner(
             }
         }
     }
-    Ok((set, cx.warnings))
+    Ok(())
 }
 
 fn parse_extend(cx: &mut Ctx<'_>, t: &Table<'_>, span: Range<usize>) -> Result<Extend, RulesError> {
@@ -748,28 +791,26 @@ fn finish_rule(cx: &mut Ctx<'_>, rule: &Rule) -> Result<(), RulesError> {
     Ok(())
 }
 
+/// What reading a rule's keys gathers besides the rule itself.
+#[derive(Default)]
+struct RuleKeys {
+    /// `allowlist` or `allowlists` was met (both at once is an error).
+    seen_allowlist_key: bool,
+    /// `skipReport = true`: the rule is dropped once the file is read.
+    skip: bool,
+    /// Entropy bounds of a betterleaks `filter`: the larger of them and `entropy` is kept.
+    filter_entropy: Option<f64>,
+}
+
+/// One `[[rules]]` table, and whether it is a `skipReport` rule.
 fn parse_rule(
     cx: &mut Ctx<'_>,
     t: &Table<'_>,
     span: Range<usize>,
 ) -> Result<(Rule, bool), RulesError> {
     let line = cx.line(span.clone());
-    let id = match get_ci(t, "id") {
-        Some(v) => cx.string(v, None, "id")?,
-        None => {
-            return Err(RulesError::MissingField {
-                origin: cx.origin.to_owned(),
-                line,
-                rule: "(without id)".into(),
-                field: "id",
-            });
-        }
-    };
-    if id.trim().is_empty() {
-        return Err(cx.bad(span, None, "id", "rule id is empty"));
-    }
+    let id = rule_id(cx, t, span, line)?;
     let rid = Some(id.as_str());
-    let mut seen_allowlist_key = false;
     let mut rule = Rule {
         id: id.clone(),
         description: String::new(),
@@ -789,113 +830,229 @@ fn parse_rule(
         shape: None,
         line,
     };
-    let mut skip = false;
-    // Entropy bounds of a betterleaks `filter`: the larger of them and `entropy` is kept.
-    let mut filter_entropy: Option<f64> = None;
+    let mut keys = RuleKeys::default();
     cx.warn_case_duplicates(t, rid);
     for (key, v) in t.iter() {
-        let k: &str = key.get_ref();
-        match key_of(k).as_str() {
-            "id" => {}
-            "description" => rule.description = cx.string(v, rid, k)?,
-            "regex" => {
-                let re = cx.string(v, rid, k)?;
-                rule.regex = Some(cx.check_regex(&re, v.span(), rid, k)?);
+        rule_key(cx, &mut rule, &mut keys, key, v, rid)?;
+    }
+    if let Some(f) = keys.filter_entropy {
+        rule.entropy = Some(rule.entropy.map_or(f, |e| e.max(f)));
+    }
+    Ok((rule, keys.skip))
+}
+
+/// A rule's `id`: required, not blank.
+fn rule_id(
+    cx: &Ctx<'_>,
+    t: &Table<'_>,
+    span: Range<usize>,
+    line: usize,
+) -> Result<String, RulesError> {
+    let id = match get_ci(t, "id") {
+        Some(v) => cx.string(v, None, "id")?,
+        None => {
+            return Err(RulesError::MissingField {
+                origin: cx.origin.to_owned(),
+                line,
+                rule: "(without id)".into(),
+                field: "id",
+            });
+        }
+    };
+    if id.trim().is_empty() {
+        return Err(cx.bad(span, None, "id", "rule id is empty"));
+    }
+    Ok(id)
+}
+
+/// One key of a rule table, applied to `rule` (or to `keys`).
+fn rule_key(
+    cx: &mut Ctx<'_>,
+    rule: &mut Rule,
+    keys: &mut RuleKeys,
+    key: &Key<'_>,
+    v: &Value<'_>,
+    rid: Option<&str>,
+) -> Result<(), RulesError> {
+    let k: &str = key.get_ref();
+    match key_of(k).as_str() {
+        "id" => {}
+        "description" => rule.description = cx.string(v, rid, k)?,
+        name @ ("regex" | "secretgroup" | "entropy" | "keywords" | "path") => {
+            match_key(cx, rule, name, k, v, rid)?;
+        }
+        "tags" => rule.tags = cx.strings(v, rid, k)?,
+        "allowlist" | "allowlists" => {
+            // A table's keys are unique: a second one here means both spellings.
+            if keys.seen_allowlist_key {
+                return Err(cx.bad(key.span(), rid, k, OLD_AND_NEW));
             }
-            "secretgroup" => rule.secret_group = Some(cx.uint(v, rid, k)?),
-            "entropy" => {
-                let e = cx.number(v, rid, k)?;
-                if e < 0.0 {
-                    return Err(cx.bad(v.span(), rid, k, "entropy must not be negative"));
+            keys.seen_allowlist_key = true;
+            for (at, aspan) in cx.tables(v, rid, k)? {
+                let al = parse_allowlist(cx, at, aspan, rid, false)?;
+                rule.allowlists.push(al);
+            }
+        }
+        "examples" => rule.examples = cx.strings(v, rid, k)?,
+        "negative_examples" => rule.negative_examples = cx.strings(v, rid, k)?,
+        name @ ("confidence" | "max_len" | "checksum" | "checksum_failure" | "shape") => {
+            extension_key(cx, rule, name, k, v, rid)?;
+        }
+        "filter" => {
+            let t = cx.cel(key, v, rid, Scope::Rule)?;
+            if let Some(e) = t.entropy {
+                keys.filter_entropy = Some(keys.filter_entropy.map_or(e, |f| f.max(e)));
+            }
+            rule.allowlists.extend(t.allowlists);
+        }
+        _ => unsupported_rule_key(cx, keys, key, v, rid),
+    }
+    Ok(())
+}
+
+/// What a rule matches: `regex`, `secretGroup`, `entropy`, `keywords`, `path`.
+fn match_key(
+    cx: &mut Ctx<'_>,
+    rule: &mut Rule,
+    name: &str,
+    k: &str,
+    v: &Value<'_>,
+    rid: Option<&str>,
+) -> Result<(), RulesError> {
+    match name {
+        "regex" => {
+            let re = cx.string(v, rid, k)?;
+            rule.regex = Some(cx.check_regex(&re, v.span(), rid, k)?);
+        }
+        "secretgroup" => rule.secret_group = Some(cx.uint(v, rid, k)?),
+        "entropy" => {
+            let e = cx.number(v, rid, k)?;
+            if e < 0.0 {
+                return Err(cx.bad(v.span(), rid, k, "entropy must not be negative"));
+            }
+            if e > 8.0 {
+                cx.warn(
+                    rid,
+                    format!(
+                        "line {}: entropy {e} exceeds 8 bits per byte: the rule can never report",
+                        cx.line(v.span())
+                    ),
+                );
+            }
+            rule.entropy = Some(e);
+        }
+        "keywords" => {
+            for kw in cx.strings(v, rid, k)? {
+                if kw.is_empty() {
+                    cx.warn(rid, "empty keyword ignored".into());
+                    continue;
                 }
-                if e > 8.0 {
-                    cx.warn(
+                let kw = kw.to_ascii_lowercase();
+                if !rule.keywords.contains(&kw) {
+                    rule.keywords.push(kw);
+                }
+            }
+        }
+        "path" => {
+            let p = cx.string(v, rid, k)?;
+            rule.path = Some(cx.check_regex(&p, v.span(), rid, k)?);
+        }
+        _ => unreachable!("rule_key dispatches only these keys"),
+    }
+    Ok(())
+}
+
+/// Our extensions: `confidence`, `max_len`, `checksum`, `checksum_failure`, `shape`.
+fn extension_key(
+    cx: &mut Ctx<'_>,
+    rule: &mut Rule,
+    name: &str,
+    k: &str,
+    v: &Value<'_>,
+    rid: Option<&str>,
+) -> Result<(), RulesError> {
+    match name {
+        "confidence" => {
+            let c = cx.number(v, rid, k)?;
+            if !(0.0..=1.0).contains(&c) {
+                return Err(cx.bad(v.span(), rid, k, "confidence must lie in 0..=1"));
+            }
+            rule.confidence = Some(c as f32);
+        }
+        "max_len" => {
+            let n = cx.uint(v, rid, k)?;
+            if n == 0 {
+                return Err(cx.bad(v.span(), rid, k, "max_len must be positive"));
+            }
+            if n > MAX_LEN_LIMIT {
+                cx.warn(
+                    rid,
+                    format!("max_len {n} lowered to the limit {MAX_LEN_LIMIT}"),
+                );
+            }
+            rule.max_len = Some(n.min(MAX_LEN_LIMIT));
+        }
+        "checksum" => {
+            rule.checksum = Some(match cx.string(v, rid, k)?.as_str() {
+                "github-crc32" => Checksum::GithubCrc32,
+                other => {
+                    return Err(cx.bad(
+                        v.span(),
                         rid,
-                        format!("line {}: entropy {e} exceeds 8 bits per byte: the rule can never report", cx.line(v.span())),
-                    );
+                        k,
+                        format!("unknown checksum {other:?} (known: \"github-crc32\")"),
+                    ));
                 }
-                rule.entropy = Some(e);
-            }
-            "keywords" => {
-                for kw in cx.strings(v, rid, k)? {
-                    if kw.is_empty() {
-                        cx.warn(rid, "empty keyword ignored".into());
-                        continue;
-                    }
-                    let kw = kw.to_ascii_lowercase();
-                    if !rule.keywords.contains(&kw) {
-                        rule.keywords.push(kw);
-                    }
-                }
-            }
-            "path" => {
-                let p = cx.string(v, rid, k)?;
-                rule.path = Some(cx.check_regex(&p, v.span(), rid, k)?);
-            }
-            "tags" => rule.tags = cx.strings(v, rid, k)?,
-            "allowlist" | "allowlists" => {
-                // A table's keys are unique: a second one here means both spellings.
-                if seen_allowlist_key {
-                    return Err(cx.bad(key.span(), rid, k, OLD_AND_NEW));
-                }
-                seen_allowlist_key = true;
-                for (at, aspan) in cx.tables(v, rid, k)? {
-                    let al = parse_allowlist(cx, at, aspan, rid, false)?;
-                    rule.allowlists.push(al);
-                }
-            }
-            "examples" => rule.examples = cx.strings(v, rid, k)?,
-            "negative_examples" => rule.negative_examples = cx.strings(v, rid, k)?,
-            "confidence" => {
-                let c = cx.number(v, rid, k)?;
-                if !(0.0..=1.0).contains(&c) {
-                    return Err(cx.bad(v.span(), rid, k, "confidence must lie in 0..=1"));
-                }
-                rule.confidence = Some(c as f32);
-            }
-            "max_len" => {
-                let n = cx.uint(v, rid, k)?;
-                if n == 0 {
-                    return Err(cx.bad(v.span(), rid, k, "max_len must be positive"));
-                }
-                if n > MAX_LEN_LIMIT {
-                    cx.warn(
+            })
+        }
+        "checksum_failure" => {
+            rule.checksum_failure = match cx.string(v, rid, k)?.as_str() {
+                "lower" => ChecksumFailure::Lower,
+                "reject" => ChecksumFailure::Reject,
+                other => {
+                    return Err(cx.bad(
+                        v.span(),
                         rid,
-                        format!("max_len {n} lowered to the limit {MAX_LEN_LIMIT}"),
-                    );
-                }
-                rule.max_len = Some(n.min(MAX_LEN_LIMIT));
-            }
-            "checksum" => {
-                rule.checksum = Some(match cx.string(v, rid, k)?.as_str() {
-                    "github-crc32" => Checksum::GithubCrc32,
-                    other => {
-                        return Err(cx.bad(
-                            v.span(),
-                            rid,
-                            k,
-                            format!("unknown checksum {other:?} (known: \"github-crc32\")"),
-                        ));
-                    }
-                })
-            }
-            "checksum_failure" => {
-                rule.checksum_failure = match cx.string(v, rid, k)?.as_str() {
-                    "lower" => ChecksumFailure::Lower,
-                    "reject" => ChecksumFailure::Reject,
-                    other => {
-                        return Err(cx.bad(
-                            v.span(),
-                            rid,
-                            k,
-                            format!("unknown checksum_failure {other:?} (known: \"lower\", \"reject\")"),
-                        ));
-                    }
+                        k,
+                        format!(
+                            "unknown checksum_failure {other:?} (known: \"lower\", \"reject\")"
+                        ),
+                    ));
                 }
             }
+        }
+        "shape" => {
+            rule.shape = Some(match cx.string(v, rid, k)?.as_str() {
+                "random" => Shape::Random,
+                other => {
+                    return Err(cx.bad(
+                        v.span(),
+                        rid,
+                        k,
+                        format!("unknown shape {other:?} (known: \"random\")"),
+                    ));
+                }
+            })
+        }
+        _ => unreachable!("rule_key dispatches only these keys"),
+    }
+    Ok(())
+}
+
+/// Keys we do not apply (`skipReport`, `required`, `validate`, unknown ones): a warning each;
+/// `skipReport = true` marks the rule to be dropped.
+fn unsupported_rule_key(
+    cx: &mut Ctx<'_>,
+    keys: &mut RuleKeys,
+    key: &Key<'_>,
+    v: &Value<'_>,
+    rid: Option<&str>,
+) {
+    let k: &str = key.get_ref();
+    match key_of(k).as_str() {
             "skipreport" => {
                 if matches!(v.get_ref(), DeValue::Boolean(true)) {
-                    skip = true;
+                    keys.skip = true;
                     cx.warn(
                         rid,
                         format!(
@@ -912,26 +1069,6 @@ fn parse_rule(
                     cx.line(key.span())
                 ),
             ),
-            "shape" => {
-                rule.shape = Some(match cx.string(v, rid, k)?.as_str() {
-                    "random" => Shape::Random,
-                    other => {
-                        return Err(cx.bad(
-                            v.span(),
-                            rid,
-                            k,
-                            format!("unknown shape {other:?} (known: \"random\")"),
-                        ));
-                    }
-                })
-            }
-            "filter" => {
-                let t = cx.cel(key, v, rid, Scope::Rule)?;
-                if let Some(e) = t.entropy {
-                    filter_entropy = Some(filter_entropy.map_or(e, |f| f.max(e)));
-                }
-                rule.allowlists.extend(t.allowlists);
-            }
             "validate" => cx.warn(
                 rid,
                 format!(
@@ -947,12 +1084,7 @@ fn parse_rule(
                     cx.line(key.span())
                 ),
             ),
-        }
     }
-    if let Some(f) = filter_entropy {
-        rule.entropy = Some(rule.entropy.map_or(f, |e| e.max(f)));
-    }
-    Ok((rule, skip))
 }
 
 fn parse_allowlist(
