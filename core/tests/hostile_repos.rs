@@ -6,7 +6,7 @@ mod pipeline_support;
 
 use std::path::{Path, PathBuf};
 
-use pipeline_support::{GitRepo, Rng, TempDir, github_pat, reveal, scan_ok};
+use pipeline_support::{GitRepo, Rng, github_pat, reveal, scan_ok, temp_dir};
 use scangit_core::Outcome;
 
 /// The only `.idx` file of a repository's pack directory.
@@ -42,7 +42,7 @@ fn raw_id(hex: &str) -> [u8; 20] {
 
 #[test]
 fn an_index_naming_two_blobs_at_one_pack_entry_makes_the_scan_partial() {
-    let dir = TempDir::new("idx-two-ids");
+    let dir = temp_dir("idx-two-ids");
     let repo = GitRepo::init(&dir.path().join("r"));
     let mut rng = Rng::new(7);
     let (a, b) = (github_pat(&mut rng), github_pat(&mut rng));

@@ -9,8 +9,7 @@
 //! - [`commits`]: the selected commit graph in a deterministic topological order, and commit
 //!   and tag parsing (tag targets, authors and summaries through gix-object; the header the walk
 //!   reads for every commit by hand, for speed).
-//!
-//! Tree parsing and the tree diff live with the plan that uses them (`scan::plan`).
+//! - [`tree`]: tree parsing and the tree diff the plan is built from.
 
 pub mod commits;
 pub mod odb;
