@@ -79,3 +79,45 @@ fn an_index_naming_two_blobs_at_one_pack_entry_makes_the_scan_partial() {
     // What could be read is still reported.
     assert_eq!(s.secrets().len(), 1, "{:?}", s.secrets());
 }
+
+/// A repository with one commit holding `file` at a path `depth` directories deep.
+fn deep_tree_repo(dir: &Path, depth: usize, content: &str) -> PathBuf {
+    let repo = GitRepo::init(&dir.join("r"));
+    let path = format!("{}secret.env", "d/".repeat(depth));
+    let stream = format!(
+        "commit refs/heads/main\ncommitter A <a@example.com> 1700000000 +0000\ndata 4\ndeep\nM 100644 inline {path}\ndata {}\n{content}\n",
+        content.len()
+    );
+    let input = dir.join("deep.fi");
+    std::fs::write(&input, stream).unwrap();
+    repo.git_raw(&["fast-import", "--quiet"], &[], Some(&input));
+    repo.dir.clone()
+}
+
+#[test]
+fn trees_nested_thousands_deep_are_walked_without_exhausting_the_stack() {
+    let dir = temp_dir("deep-tree");
+    let mut rng = Rng::new(11);
+    let secret = github_pat(&mut rng);
+    let repo = deep_tree_repo(dir.path(), 3500, &format!("GITHUB_TOKEN={secret}"));
+    let s = scan_ok(&repo, reveal());
+    assert_eq!(s.summary().outcome, Outcome::Complete, "{:?}", s.summary());
+    assert_eq!(s.secrets().into_iter().collect::<Vec<_>>(), vec![secret]);
+}
+
+#[test]
+fn trees_nested_past_the_limit_make_the_scan_partial() {
+    let dir = temp_dir("too-deep-tree");
+    let mut rng = Rng::new(12);
+    let secret = github_pat(&mut rng);
+    let repo = deep_tree_repo(dir.path(), 4200, &format!("GITHUB_TOKEN={secret}"));
+    let s = scan_ok(&repo, reveal());
+    let summary = s.summary();
+    assert_eq!(summary.outcome, Outcome::Partial, "{summary:?}");
+    let corrupt = summary
+        .skipped
+        .iter()
+        .find(|c| c.reason.as_str() == "corrupt")
+        .expect("a corrupt skip");
+    assert!(corrupt.examples[0].contains("deeper than"), "{summary:?}");
+}

@@ -305,150 +305,181 @@ impl<'a> TreeDiff<'a> {
 
     /// Call `emit(blob, path)` for every blob of tree `new` that is not identical at the same
     /// path in tree `old` (every blob when `old` is `None`); submodule entries are left out.
+    ///
+    /// The walk keeps its own stack of [`Frame`]s instead of recursing, so a tree nested
+    /// thousands deep costs heap, not the calling thread's stack (which may be a small one of a
+    /// host program's).
     pub fn diff(&mut self, new: &oid, old: Option<&oid>, emit: &mut dyn FnMut(&oid, &[u8])) {
         self.path.clear();
-        self.diff_at(new, old, 0, emit);
+        let mut stack: Vec<Frame> = Vec::new();
+        stack.extend(self.enter(new, old, 0));
+        while let Some(top) = stack.last_mut() {
+            match self.step(top, emit) {
+                Step::Next => {}
+                Step::Descend { new, old } => {
+                    let (depth, parent_len) = (top.depth + 1, top.path_len);
+                    match self.enter(&new, old.as_deref(), depth) {
+                        Some(child) => stack.push(child),
+                        None => self.path.truncate(parent_len),
+                    }
+                }
+                Step::Done => {
+                    let done = stack.pop().expect("a frame");
+                    self.leave(done);
+                    if let Some(parent) = stack.last() {
+                        self.path.truncate(parent.path_len);
+                    }
+                }
+            }
+        }
     }
 
-    /// [`Self::diff`] below the current path.
+    /// Start diffing tree `new` (at the current path) against `old`: `None` when it cannot be
+    /// read or nests too deep (both recorded as problems).
     ///
     /// With an `old` tree, the shared byte prefix is skipped up to the last entry boundary
     /// inside it, and the walk stops as soon as both sides sit on entry boundaries with
     /// identical remaining bytes. The new tree's bounds are assembled from the old tree's plus
     /// the parsed middle, so the next diff against it can skip too.
-    fn diff_at(
-        &mut self,
-        new: &oid,
-        old: Option<&oid>,
-        depth: usize,
-        emit: &mut dyn FnMut(&oid, &[u8]),
-    ) {
+    fn enter(&mut self, new: &oid, old: Option<&oid>, depth: usize) -> Option<Frame> {
         if depth > MAX_TREE_DEPTH {
             self.problems.push((
                 new.to_owned(),
                 OdbError::corrupt("tree nesting deeper than 4096"),
             ));
-            return;
+            return None;
         }
         let cached_new = self.trees.get(new);
-        let new_data = match &cached_new {
+        let data = match &cached_new {
             Some(t) => t.data.clone(),
-            None => match self.read_tree(new) {
-                Some(d) => d,
-                None => return,
-            },
+            None => self.read_tree(new)?,
         };
-        let old_info = old.and_then(|o| self.tree_info(o));
+        let old = old.and_then(|o| self.tree_info(o));
         // Bounds of the new tree are built only when it is not cached yet.
-        let mut new_bounds: Option<Vec<u32>> = cached_new
+        let mut bounds: Option<Vec<u32>> = cached_new
             .is_none()
-            .then(|| Vec::with_capacity(old_info.as_ref().map_or(64, |t| t.bounds.len() + 8)));
-        let (synced, corrupt) =
-            self.diff_entries(&new_data, old_info.as_deref(), &mut new_bounds, depth, emit);
-        if corrupt {
-            self.malformed(new);
-        }
-        if let Some(bounds) = new_bounds
-            && (synced || !corrupt)
-        {
-            let info = TreeInfo {
-                data: new_data.clone(),
-                bounds,
-            };
-            self.trees.put(new.to_owned(), Arc::new(info));
-        }
-    }
-
-    /// Walk the entries of `nd` against `old`, visiting what differs. Returns whether the walk
-    /// ended on identical remaining bytes, and whether `nd` is malformed.
-    fn diff_entries(
-        &mut self,
-        nd: &[u8],
-        old: Option<&TreeInfo>,
-        new_bounds: &mut Option<Vec<u32>>,
-        depth: usize,
-        emit: &mut dyn FnMut(&oid, &[u8]),
-    ) -> (bool, bool) {
-        let od: &[u8] = old.map(|t| &t.data[..]).unwrap_or_default();
-        let shared = shared_runs(nd, old);
-        if let (Some(nb), Some(t)) = (new_bounds.as_mut(), old) {
+            .then(|| Vec::with_capacity(old.as_ref().map_or(64, |t| t.bounds.len() + 8)));
+        let shared = shared_runs(&data, old.as_deref());
+        if let (Some(nb), Some(t)) = (bounds.as_mut(), &old) {
             nb.extend_from_slice(&t.bounds[..shared.start_idx.min(t.bounds.len())]);
         }
-        let base_len = self.path.len();
-        let mut a = TreeIter::at(nd, shared.start);
-        let mut b = TreeIter::at(od, shared.start);
-        let mut ea = a.next_at();
-        let mut eb = b.next_at();
-        while let Some((pa, x)) = ea {
-            if let Some((pb, _)) = eb
-                && nd.len() - pa == od.len() - pb
-                && od.len() - pb <= shared.suffix
-            {
-                // Both on entry boundaries with identical remaining bytes: nothing else changed.
-                if let (Some(nb), Some(t)) = (new_bounds.as_mut(), old) {
-                    let k = t.bounds.partition_point(|&v| (v as usize) < pb);
-                    nb.extend(t.bounds[k..].iter().map(|&v| (v as usize + pa - pb) as u32));
-                }
-                return (true, a.corrupt);
-            }
-            if let (Some((pb, _)), Some(t)) = (eb, old)
-                && resync(nd, od, t, pa, pb, &mut a, &mut b, new_bounds)
-            {
-                ea = a.next_at();
-                eb = b.next_at();
-                continue;
-            }
-            if let Some(nb) = new_bounds.as_mut() {
-                nb.push(pa as u32);
-            }
-            let ord = match eb {
-                Some((_, y)) => entry_order(&x, &y),
-                None => std::cmp::Ordering::Less,
-            };
-            match ord {
-                std::cmp::Ordering::Greater => {
-                    eb = b.next_at(); // only in old: deleted
-                    if let Some(nb) = new_bounds.as_mut() {
-                        nb.pop(); // x is looked at again next round
-                    }
-                    continue;
-                }
-                std::cmp::Ordering::Equal => {
-                    let (_, y) = eb.expect("equal implies present");
-                    eb = b.next_at();
-                    if !(x.id == y.id && x.mode == y.mode) {
-                        self.visit(x, Some(y), depth, base_len, emit);
-                    }
-                }
-                std::cmp::Ordering::Less => self.visit(x, None, depth, base_len, emit),
-            }
-            ea = a.next_at();
-        }
-        (false, a.corrupt)
+        let od: &[u8] = old.as_ref().map(|t| &t.data[..]).unwrap_or_default();
+        Some(Frame {
+            a: Cursor::start(&data, shared.start),
+            b: Cursor::start(od, shared.start),
+            new: new.to_owned(),
+            data,
+            old,
+            bounds,
+            suffix: shared.suffix,
+            synced: false,
+            path_len: self.path.len(),
+            depth,
+        })
     }
 
+    /// One step of frame `f`: compare its current entries, visit what differs.
+    fn step(&mut self, f: &mut Frame, emit: &mut dyn FnMut(&oid, &[u8])) -> Step {
+        let nd: &[u8] = &f.data;
+        let od: &[u8] = f.old.as_ref().map(|t| &t.data[..]).unwrap_or_default();
+        let Some((pa, x)) = f.a.entry(nd) else {
+            return Step::Done;
+        };
+        let eb = f.b.entry(od);
+        if let Some((pb, _)) = eb
+            && nd.len() - pa == od.len() - pb
+            && od.len() - pb <= f.suffix
+        {
+            // Both on entry boundaries with identical remaining bytes: nothing else changed.
+            if let (Some(nb), Some(t)) = (f.bounds.as_mut(), &f.old) {
+                let k = t.bounds.partition_point(|&v| (v as usize) < pb);
+                nb.extend(t.bounds[k..].iter().map(|&v| (v as usize + pa - pb) as u32));
+            }
+            f.synced = true;
+            return Step::Done;
+        }
+        if let (Some((pb, _)), Some(t)) = (eb, &f.old)
+            && let Some(k) = resync(nd, od, t, pa, pb, &mut f.bounds)
+        {
+            f.a.jump(nd, pa + (k - pb));
+            f.b.jump(od, k);
+            return Step::Next;
+        }
+        if let Some(nb) = f.bounds.as_mut() {
+            nb.push(pa as u32);
+        }
+        let ord = match eb {
+            Some((_, y)) => entry_order(&x, &y),
+            None => std::cmp::Ordering::Less,
+        };
+        let old_entry = match ord {
+            std::cmp::Ordering::Greater => {
+                f.b.advance(od); // only in old: deleted
+                if let Some(nb) = f.bounds.as_mut() {
+                    nb.pop(); // x is looked at again next step
+                }
+                return Step::Next;
+            }
+            std::cmp::Ordering::Equal => {
+                let (_, y) = eb.expect("equal implies present");
+                f.b.advance(od);
+                if x.id == y.id && x.mode == y.mode {
+                    f.a.advance(nd);
+                    return Step::Next;
+                }
+                Some(y)
+            }
+            std::cmp::Ordering::Less => None,
+        };
+        f.a.advance(nd);
+        self.visit(f.path_len, x, old_entry, emit)
+    }
+
+    /// Visit entry `x` of a tree at path length `base_len` (`old` is the entry of that name in
+    /// the old tree): emit a changed blob, or descend into a changed subtree.
     fn visit(
         &mut self,
+        base_len: usize,
         x: TreeEntry<'_>,
         old: Option<TreeEntry<'_>>,
-        depth: usize,
-        base_len: usize,
         emit: &mut dyn FnMut(&oid, &[u8]),
-    ) {
+    ) -> Step {
         if x.mode == GIT_MODE_COMMIT {
-            return; // submodule commits live in another repository
+            return Step::Next; // submodule commits live in another repository
         }
         if !self.path.is_empty() {
             self.path.push(b'/');
         }
         self.path.extend_from_slice(x.name);
         if x.is_tree() {
-            let old_id = old.filter(|o| o.is_tree()).map(|o| o.id.to_owned());
-            self.diff_at(x.id, old_id.as_deref(), depth + 1, emit);
-        } else if old.is_none_or(|o| o.id != x.id || o.is_tree()) {
+            // The path stays extended for the subtree; it is cut back when the subtree is done.
+            return Step::Descend {
+                new: x.id.to_owned(),
+                old: old.filter(|o| o.is_tree()).map(|o| o.id.to_owned()),
+            };
+        }
+        if old.is_none_or(|o| o.id != x.id || o.is_tree()) {
             emit(x.id, &self.path);
         }
         self.path.truncate(base_len);
+        Step::Next
+    }
+
+    /// A finished frame: report a malformed tree, and cache it with its bounds when they are
+    /// complete.
+    fn leave(&mut self, f: Frame) {
+        if f.a.corrupt {
+            self.malformed(&f.new);
+        }
+        if let Some(bounds) = f.bounds
+            && (f.synced || !f.a.corrupt)
+        {
+            let info = TreeInfo {
+                data: f.data,
+                bounds,
+            };
+            self.trees.put(f.new, Arc::new(info));
+        }
     }
 
     /// The blob at `path` in tree `root`, if any.
@@ -492,30 +523,27 @@ fn shared_runs(nd: &[u8], old: Option<&TreeInfo>) -> SharedRuns {
     }
 }
 
-/// Re-synchronise two iterators sitting on entry boundaries `pa` (new) and `pb` (old): bytes
-/// that are identical from two boundaries parse into identical entries, so jump to the last
-/// old boundary inside the shared run. Keeps the work proportional to the changed entries
-/// when a commit touches several places of a large tree. Returns whether it jumped.
-#[allow(clippy::too_many_arguments)]
+/// Re-synchronise two sides sitting on entry boundaries `pa` (new) and `pb` (old): bytes that
+/// are identical from two boundaries parse into identical entries, so both can jump to the last
+/// old boundary inside the shared run. Keeps the work proportional to the changed entries when
+/// a commit touches several places of a large tree. Returns that old boundary, if worth a jump.
 fn resync(
     nd: &[u8],
     od: &[u8],
     t: &TreeInfo,
     pa: usize,
     pb: usize,
-    a: &mut TreeIter<'_>,
-    b: &mut TreeIter<'_>,
     new_bounds: &mut Option<Vec<u32>>,
-) -> bool {
+) -> Option<usize> {
     let m = common_prefix(&nd[pa..], &od[pb..]);
     if m < 64 {
-        return false;
+        return None;
     }
     let i0 = t.bounds.partition_point(|&v| (v as usize) < pb);
     let i1 = t.bounds.partition_point(|&v| (v as usize) <= pb + m) - 1;
     let k = t.bounds[i1] as usize;
     if k <= pb {
-        return false;
+        return None;
     }
     if let Some(nb) = new_bounds.as_mut() {
         nb.extend(
@@ -524,9 +552,79 @@ fn resync(
                 .map(|&v| (v as usize + pa - pb) as u32),
         );
     }
-    a.pos = pa + (k - pb);
-    b.pos = k;
-    true
+    Some(k)
+}
+
+/// One tree being diffed and where the walk stands in it: the explicit stack of [`TreeDiff`].
+struct Frame {
+    new: ObjectId,
+    data: Shared,
+    old: Option<Arc<TreeInfo>>,
+    /// Entry bounds of `new` being assembled (only when `new` was not cached).
+    bounds: Option<Vec<u32>>,
+    /// Trailing bytes both trees share.
+    suffix: usize,
+    /// The walk ended on identical remaining bytes.
+    synced: bool,
+    a: Cursor,
+    b: Cursor,
+    /// Length of this tree's own path (the diff's path buffer is cut back to it).
+    path_len: usize,
+    depth: usize,
+}
+
+/// What a frame asks of the walk after one step.
+enum Step {
+    Next,
+    Descend {
+        new: ObjectId,
+        old: Option<ObjectId>,
+    },
+    Done,
+}
+
+/// A position in a raw tree: the start of the current entry (`None` at the end or after a
+/// malformed entry) and where the next one starts.
+struct Cursor {
+    current: Option<usize>,
+    next: usize,
+    corrupt: bool,
+}
+
+impl Cursor {
+    fn start(data: &[u8], pos: usize) -> Self {
+        let mut c = Cursor {
+            current: None,
+            next: pos,
+            corrupt: false,
+        };
+        c.advance(data);
+        c
+    }
+
+    /// Move to the entry after the current one.
+    fn advance(&mut self, data: &[u8]) {
+        let mut it = TreeIter {
+            data,
+            pos: self.next,
+            corrupt: self.corrupt,
+        };
+        self.current = it.next_at().map(|(at, _)| at);
+        self.next = it.pos;
+        self.corrupt = it.corrupt;
+    }
+
+    /// Move to the entry starting at `pos` (an entry boundary).
+    fn jump(&mut self, data: &[u8], pos: usize) {
+        self.next = pos;
+        self.advance(data);
+    }
+
+    /// The current entry with its start offset (parsed again: it parsed fine before).
+    fn entry<'d>(&self, data: &'d [u8]) -> Option<(usize, TreeEntry<'d>)> {
+        let at = self.current?;
+        TreeIter::at(data, at).next_at()
+    }
 }
 
 #[cfg(test)]
