@@ -94,6 +94,10 @@ typedef struct scangit_abort scangit_abort;
 // of threads may use one engine at the same time.
 typedef struct scangit_engine scangit_engine;
 
+// Where a `scangit_kv_methods` callback puts its answer (opaque; valid only during the call
+// it is passed to).
+typedef struct scangit_kv_reply scangit_kv_reply;
+
 // What a successful scan returns: its summary.
 typedef struct scangit_report scangit_report;
 
@@ -328,6 +332,49 @@ typedef struct scangit_watermark {
   struct scangit_bytes tip;
 } scangit_watermark;
 
+// A caller's ordered key/value store, for `scangit_store_open_kv`. Initialize with
+// `scangit_kv_methods_init(&m, sizeof m)`, then set `ctx` and the callbacks.
+//
+// Every callback gets `ctx` and a `reply` (valid only during the call) and returns
+// `SCANGIT_OK` or any other status to fail: the scan then fails with `SCANGIT_STORE`, whose
+// message names the callback, its status and the message given to `scangit_kv_reply_error`.
+// Keys, prefix and values the library passes are borrowed for the call only; what the store
+// answers through `reply` is copied by the library, so the store frees nothing of the
+// library's and the library nothing of the store's.
+//
+// Calls into one `ctx` are serialized by the library (never concurrent, possibly from
+// different threads); a backend shared with other processes must make `write_batch`
+// atomic with respect to them itself.
+typedef struct scangit_kv_methods {
+  // `sizeof(scangit_kv_methods)`, set by `scangit_kv_methods_init`.
+  size_t size;
+  // The store's own state, passed to every callback and to `destroy`. It also identifies the
+  // store: stores opened over the same `ctx` share their locks (see `scangit_store_open_kv`).
+  void *ctx;
+  // Required. For each of the `count` keys, in order, answer exactly once:
+  // `scangit_kv_reply_value(reply, value, len)` when the key is stored (values may be
+  // empty), `scangit_kv_reply_missing(reply)` when it is not. Any other number of answers
+  // fails the call.
+  int (*get_many)(void *ctx,
+                  const struct scangit_bytes *keys,
+                  size_t count,
+                  struct scangit_kv_reply *reply);
+  // Required. Answer every stored pair whose key starts with the `prefix_len` bytes at
+  // `prefix`, in any order, with `scangit_kv_reply_pair`.
+  int (*scan_prefix)(void *ctx,
+                     const uint8_t *prefix,
+                     size_t prefix_len,
+                     struct scangit_kv_reply *reply);
+  // Required. Store the `count` pairs of `puts` (keys distinct; a stored key is replaced),
+  // all or nothing: when it fails, the store must hold exactly what it held before.
+  int (*write_batch)(void *ctx,
+                     const struct scangit_write_op *puts,
+                     size_t count,
+                     struct scangit_kv_reply *reply);
+  // Optional. Called once with `ctx` when the store is freed and no scan uses it any more.
+  void (*destroy)(void *ctx);
+} scangit_kv_methods;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -524,6 +571,70 @@ void scangit_store_free(struct scangit_store *store);
 enum scangit_status scangit_watermark_op_decode(const struct scangit_scope *scope,
                                                 const struct scangit_write_op *op,
                                                 struct scangit_watermark *out);
+
+// Fill `methods` with defaults (`ctx` and every callback NULL) and `methods->size = size`;
+// pass `sizeof(*methods)`. Thread-safe.
+//
+// # Safety
+// `methods` is NULL or valid for writes of `size` bytes.
+enum scangit_status scangit_kv_methods_init(struct scangit_kv_methods *methods, size_t size);
+
+// A store over the caller's ordered key/value callbacks, in `*out` (free with
+// `scangit_store_free`). The library lays out keys and values (see the README's key layout),
+// checks every batch, keeps the first write of each data key and applies a watermark only if
+// it is not older than the stored one ("newer never loses"), so the callbacks only get, list
+// and put bytes. `methods` is copied. Stores opened over the same `ctx` (NULL included) share a
+// commit lock and a call lock, so concurrent scans into one backend keep "newer never loses"
+// and never enter it concurrently. Errors: `SCANGIT_INVALID_ARGUMENT` (NULL `methods` or `out`,
+// a wrong `size`, a required callback NULL); on failure nothing is kept and `destroy` is not
+// called. Thread-safe.
+//
+// # Safety
+// `methods` is NULL or a size-prefixed `scangit_kv_methods`; `out` is NULL or writable; the
+// callbacks stay callable with `ctx` until `destroy` (or until the store is freed).
+enum scangit_status scangit_store_open_kv(const struct scangit_kv_methods *methods,
+                                          struct scangit_store **out);
+
+// In `get_many`: the value of the next key (keys are answered in order), `len` bytes at
+// `value` (copied; `value` may be NULL only when `len` is 0, an empty value). Errors:
+// `SCANGIT_INVALID_ARGUMENT` (NULL, or not in a `get_many` reply: the call then fails).
+// Call only on the thread running the callback.
+//
+// # Safety
+// `reply` is NULL or the reply passed to the running callback; `value` is NULL or points to
+// `len` readable bytes.
+enum scangit_status scangit_kv_reply_value(struct scangit_kv_reply *reply,
+                                           const uint8_t *value,
+                                           size_t len);
+
+// In `get_many`: the next key is not stored. Errors: `SCANGIT_INVALID_ARGUMENT` (NULL, or not
+// in a `get_many` reply: the call then fails). Call only on the thread running the callback.
+//
+// # Safety
+// `reply` is NULL or the reply passed to the running callback.
+enum scangit_status scangit_kv_reply_missing(struct scangit_kv_reply *reply);
+
+// In `scan_prefix`: one stored pair (both copied; a pointer may be NULL only when its length
+// is 0). Errors: `SCANGIT_INVALID_ARGUMENT` (NULL, or not in a `scan_prefix` reply: the call
+// then fails). Call only on the thread running the callback.
+//
+// # Safety
+// `reply` is NULL or the reply passed to the running callback; `key` and `value` are NULL or
+// point to `key_len` and `value_len` readable bytes.
+enum scangit_status scangit_kv_reply_pair(struct scangit_kv_reply *reply,
+                                          const uint8_t *key,
+                                          size_t key_len,
+                                          const uint8_t *value,
+                                          size_t value_len);
+
+// In any callback: why it is about to fail (NUL-terminated UTF-8, copied; the last one
+// given is kept). The scan's error message (`scangit_last_error_message`) includes it.
+// Errors: `SCANGIT_INVALID_ARGUMENT` (NULL). Call only on the thread running the callback.
+//
+// # Safety
+// `reply` is NULL or the reply passed to the running callback; `message` is NULL or
+// NUL-terminated.
+enum scangit_status scangit_kv_reply_error(struct scangit_kv_reply *reply, const char *message);
 
 #ifdef __cplusplus
 }  // extern "C"

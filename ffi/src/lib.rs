@@ -16,7 +16,8 @@
 //!
 //! Modules: [`status`] (codes, last error, guards), [`handles`] (engine, abort token, report),
 //! [`options`], [`event`] (event structs and the sink adapter), [`store`] (the store vtable and
-//! adapter, SQLite by path), [`scan`] (the scan entry point).
+//! adapter, SQLite by path), [`kv`] (stores as three key/value callbacks over the core's
+//! `KvStore`), [`scan`] (the scan entry point).
 
 #![allow(non_camel_case_types)]
 
@@ -27,6 +28,8 @@ pub mod scan;
 pub mod status;
 pub mod store;
 mod util;
+// After `store`: cbindgen emits items in module order, so the header only grows at the end.
+pub mod kv;
 
 use std::ffi::c_char;
 

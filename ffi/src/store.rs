@@ -20,9 +20,7 @@ use gix_hash::ObjectId;
 use parking_lot::Mutex;
 use scangit_core::ScanError;
 use scangit_core::StoreRef;
-use scangit_core::store::codec::{
-    DecodedOp, NS_REF_WATERMARK, WatermarkChange, WriteOp, decode_op,
-};
+use scangit_core::store::codec::{WriteOp, decode_watermark_fields};
 use scangit_core::store::{
     FinalizeOutput, PersistenceStore, RefWatermark, Scope, SqliteStore, StoreError,
 };
@@ -46,7 +44,7 @@ pub struct scangit_bytes {
 }
 
 impl scangit_bytes {
-    fn of(b: &[u8]) -> Self {
+    pub(crate) fn of(b: &[u8]) -> Self {
         Self {
             ptr: b.as_ptr(),
             len: b.len(),
@@ -534,40 +532,19 @@ pub unsafe extern "C" fn scangit_watermark_op_decode(
                 bytes(op.value, "value")?,
             )
         };
-        let decoded = decode_op(
-            enc,
-            &WriteOp {
-                key: key.to_vec(),
-                value: value.to_vec(),
-            },
-        )
-        .map_err(|e| FfiError::invalid(format!("not a watermark op: {e}")))?;
-        let DecodedOp::Watermark(w) = decoded else {
-            return Err(FfiError::invalid("not a watermark op"));
-        };
-        // Layout: format, "rw", 0, scope, ref_name, 0 (see the key layout); value: kind,
-        // u64be seq, u8 len, tip.
-        let name_at = 4 + enc.len();
-        debug_assert_eq!(&key[1..3], &NS_REF_WATERMARK);
-        let name = &key[name_at..key.len() - 1];
-        let (deleted, tip) = match w.change {
-            WatermarkChange::Set { tip } => {
-                let n = tip.as_slice().len();
-                (0, scangit_bytes::of(&value[10..10 + n]))
-            }
-            WatermarkChange::Delete => (
-                1,
+        let w = decode_watermark_fields(enc, key, value)
+            .map_err(|e| FfiError::invalid(format!("not a watermark op of this scope: {e}")))?;
+        let decoded = scangit_watermark {
+            name: scangit_str::of(w.name.as_bytes()),
+            deleted: c_int::from(w.tip.is_none()),
+            scan_seq: w.scan_seq,
+            tip: w.tip.map_or(
                 scangit_bytes {
                     ptr: std::ptr::null(),
                     len: 0,
                 },
+                scangit_bytes::of,
             ),
-        };
-        let decoded = scangit_watermark {
-            name: scangit_str::of(name),
-            deleted,
-            scan_seq: w.scan_seq,
-            tip,
         };
         // SAFETY: caller's promise.
         unsafe { write_out(out, "out", decoded) }
@@ -576,7 +553,7 @@ pub unsafe extern "C" fn scangit_watermark_op_decode(
 
 /// # Safety
 /// `b.ptr` is NULL (then `b.len` must be 0) or points to `b.len` readable bytes.
-unsafe fn bytes<'a>(b: scangit_bytes, what: &str) -> FfiResult<&'a [u8]> {
+pub(crate) unsafe fn bytes<'a>(b: scangit_bytes, what: &str) -> FfiResult<&'a [u8]> {
     if b.ptr.is_null() {
         return if b.len == 0 {
             Ok(&[])

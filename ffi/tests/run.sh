@@ -43,6 +43,24 @@ run test_abort "$BUILD/test_abort" "$WORK/small.git"
 run test_sink "$BUILD/test_sink" "$WORK/small.git"
 run test_store "$BUILD/test_store" "$WORK/small.git" "$WORK"
 run test_threads "$BUILD/test_threads" "$WORK/small.git"
+run test_kv_store "$BUILD/test_kv_store" "$WORK/small.git"
+
+# Old callers keep working: test_store.c (old API only) built against the header as it was
+# before the key/value store API was added (the parent of the commit that added
+# scangit_store_open_kv; needs the git history), run against this library.
+added=$(git -C "$ROOT" log --format=%H -S scangit_store_open_kv -- include/scangit.h 2>/dev/null | tail -1)
+mkdir -p "$WORK/old-include"
+if [ -n "$added" ] && git -C "$ROOT" show "$added^:include/scangit.h" >"$WORK/old-include/scangit.h" 2>/dev/null; then
+    if ${CC:-gcc} -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+        -I"$WORK/old-include" -I"$ROOT/examples/c" "$ROOT/ffi/tests/test_store.c" \
+        -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lscangit -lpthread -o "$WORK/test_store_old_header"; then
+        run compat_old_header_test_store "$WORK/test_store_old_header" "$WORK/small.git" "$WORK"
+    else
+        result compat_old_header_test_store 1
+    fi
+else
+    echo "SKIP compat_old_header_test_store (no git history of include/scangit.h)"
+fi
 
 # Examples: scan_jsonl exits 1 when it found something; its output is JSON lines ending with
 # a complete summary. incremental exits 0 when the second scan scanned nothing.
@@ -60,6 +78,7 @@ PY
 [ "$rc" = 1 ] && rc=0
 result example_scan_jsonl "$rc"
 run example_incremental "$BUILD/incremental" "$WORK/small.git"
+run example_incremental_kv "$BUILD/incremental_kv" "$WORK/small.git"
 "$BUILD/scan_jsonl_static" "$WORK/small.git" >/dev/null 2>&1
 rc=$?
 [ "$rc" = 1 ] && rc=0

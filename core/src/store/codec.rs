@@ -434,6 +434,57 @@ pub fn decode_op(scope: &[u8], op: &WriteOp) -> Result<DecodedOp, DecodeError> {
     Ok(decoded)
 }
 
+/// A watermark op's fields, borrowed from its key and value (what [`decode_op`] gives for the
+/// `rw` namespace, without copying): for adapters that hand a foreign caller pointers into the
+/// op's own bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WatermarkFields<'a> {
+    /// The ref name (UTF-8), without the key's terminating 0.
+    pub name: &'a str,
+    pub scan_seq: u64,
+    /// The tip's object id bytes (20 or 32); `None` for a deletion.
+    pub tip: Option<&'a [u8]>,
+}
+
+/// Decode a ref watermark (`rw`) op of the scope encoded as `scope` into borrowed fields;
+/// an op of another namespace is [`DecodeError::Malformed`].
+pub fn decode_watermark_fields<'a>(
+    scope: &[u8],
+    key: &'a [u8],
+    value: &'a [u8],
+) -> Result<WatermarkFields<'a>, DecodeError> {
+    let what = "ref watermark";
+    let (ns, fields) = split_key(scope, key)?;
+    if ns != NS_REF_WATERMARK {
+        return Err(DecodeError::Malformed {
+            what: "ref watermark key (another namespace)",
+        });
+    }
+    let name = fields
+        .strip_suffix(&[0])
+        .ok_or(DecodeError::Malformed { what })?;
+    let name = std::str::from_utf8(name).map_err(|_| DecodeError::Malformed { what })?;
+    let mut v = Reader(value);
+    let kind = v.u8(what)?;
+    let scan_seq = v.u64(what)?;
+    let tip = match kind {
+        WATERMARK_SET => {
+            let len = v.u8(what)? as usize;
+            let tip = v.take(len, what)?;
+            ObjectId::try_from(tip).map_err(|_| DecodeError::Malformed { what })?;
+            Some(tip)
+        }
+        WATERMARK_DELETE => None,
+        _ => return Err(DecodeError::Malformed { what }),
+    };
+    v.end(what)?;
+    Ok(WatermarkFields {
+        name,
+        scan_seq,
+        tip,
+    })
+}
+
 /// Decode the value of a blob context (`bc`) op.
 pub fn decode_blob_context_value(value: &[u8]) -> Result<BlobContext, DecodeError> {
     let mut v = Reader(value);
@@ -501,5 +552,41 @@ impl<'a> Reader<'a> {
         } else {
             Err(DecodeError::Malformed { what })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermark_fields_borrow_what_decode_op_decodes() {
+        let scope = Scope::new("repo", [3; 32]).encode();
+        let tip = ObjectId::from_bytes_or_panic(&[9; 20]);
+        for op in [
+            watermark_op(&scope, "refs/heads/main", 42, Some(&tip)),
+            watermark_op(&scope, "refs/tags/gone", 7, None),
+        ] {
+            let f = decode_watermark_fields(&scope, &op.key, &op.value).unwrap();
+            let DecodedOp::Watermark(w) = decode_op(&scope, &op).unwrap() else {
+                panic!("not a watermark");
+            };
+            assert_eq!((f.name, f.scan_seq), (w.name.as_str(), w.scan_seq));
+            match w.change {
+                WatermarkChange::Set { tip: t } => assert_eq!(f.tip, Some(t.as_slice())),
+                WatermarkChange::Delete => assert_eq!(f.tip, None),
+            }
+        }
+        let other = Scope::new("other", [3; 32]).encode();
+        let op = watermark_op(&scope, "refs/heads/main", 1, Some(&tip));
+        assert_eq!(
+            decode_watermark_fields(&other, &op.key, &op.value),
+            Err(DecodeError::ScopeMismatch)
+        );
+        let seen = seen_blob_op(&scope, &tip);
+        assert!(decode_watermark_fields(&scope, &seen.key, &seen.value).is_err());
+        let mut short = op.value.clone();
+        short.pop();
+        assert!(decode_watermark_fields(&scope, &op.key, &short).is_err());
     }
 }
