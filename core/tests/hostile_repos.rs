@@ -121,3 +121,34 @@ fn trees_nested_past_the_limit_make_the_scan_partial() {
         .expect("a corrupt skip");
     assert!(corrupt.examples[0].contains("deeper than"), "{summary:?}");
 }
+
+#[test]
+fn a_git_bomb_of_repeated_subtrees_walks_each_distinct_tree_once() {
+    // 10 levels of 10 entries all naming the same subtree: 10^10 paths, 11 distinct trees.
+    let dir = temp_dir("git-bomb");
+    let repo = GitRepo::init(&dir.path().join("r"));
+    let mut rng = Rng::new(13);
+    let secret = github_pat(&mut rng);
+    repo.write("seed.env", format!("GITHUB_TOKEN={secret}\n"));
+    let mut id = repo.git(&["hash-object", "-w", "seed.env"]);
+    let mut mode_kind = "100644 blob";
+    let listing = dir.path().join("tree.txt");
+    for _ in 0..10 {
+        let tree: String = (0..10)
+            .map(|d| format!("{mode_kind} {id}\td{d}\n"))
+            .collect();
+        std::fs::write(&listing, tree).unwrap();
+        id = repo.git_raw(&["mktree"], &[], Some(&listing));
+        mode_kind = "040000 tree";
+    }
+    let root = id;
+    let commit = repo.git(&["commit-tree", &root, "-m", "bomb"]);
+    repo.git(&["update-ref", "refs/heads/main", &commit]);
+    let s = scan_ok(&repo.dir, reveal());
+    assert_eq!(s.summary().outcome, Outcome::Complete, "{:?}", s.summary());
+    let found = s.with_secret(&secret);
+    assert_eq!(found.len(), 1, "one blob, one finding");
+    // Attributed at its smallest path.
+    let path = String::from_utf8(found[0].path.clone().unwrap()).unwrap();
+    assert_eq!(path, format!("{}d0", "d0/".repeat(9)));
+}

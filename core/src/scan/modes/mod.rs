@@ -189,7 +189,7 @@ impl<'a> Walker<'a> {
         }
         let mut pending: Vec<(ObjectId, Box<[u8]>)> = Vec::new();
         self.trees
-            .diff(&graph.trees[c], Some(&parents[0]), &mut |id, path| {
+            .diff_every_path(&graph.trees[c], Some(&parents[0]), &mut |id, path| {
                 pending.push((id.to_owned(), path.into()))
             });
         for (blob, path) in pending {
