@@ -4,7 +4,7 @@
 #   bench/make_medium.sh [--force] [--seed N]
 #
 # Reuses the repository when it is already there (delete it, or pass --force, to rebuild).
-# The generator is $SCANGIT_CORPUS_SCRIPT or ../shared/corpus/make_repo.py next to the workspace;
+# The generator is tests/corpus/make_repo.py ($SCANGIT_CORPUS_SCRIPT overrides it);
 # the output directory can be changed with SCANGIT_BENCH_DIR. Prints the repository path last.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SCRIPT=${SCANGIT_CORPUS_SCRIPT:-$HERE/../../shared/corpus/make_repo.py}
+SCRIPT=${SCANGIT_CORPUS_SCRIPT:-$HERE/../tests/corpus/make_repo.py}
 DIR=${SCANGIT_BENCH_DIR:-/tmp/scangit-bench}
 REPO=$DIR/medium.git
 

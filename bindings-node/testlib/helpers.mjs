@@ -10,7 +10,7 @@ export const PKG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const ROOT = resolve(PKG_DIR, '..')
 export const INDEX_URL = pathToFileURL(join(PKG_DIR, 'index.js')).href
 export const CORPUS_SCRIPT =
-  process.env.SCANGIT_CORPUS_SCRIPT || join(ROOT, '..', 'shared', 'corpus', 'make_repo.py')
+  process.env.SCANGIT_CORPUS_SCRIPT || join(ROOT, 'tests', 'corpus', 'make_repo.py')
 
 const tempDirs = []
 process.on('exit', () => {
@@ -24,7 +24,7 @@ export function tempDir(prefix = 'scangit-node-') {
   return dir
 }
 
-/** A tiny corpus repository (bare) and its manifest rows. Seeds 1-4 (5 is known broken). */
+/** A tiny corpus repository (bare) and its manifest rows (tests/corpus/make_repo.py). */
 export function makeCorpus(seed, dir = tempDir()) {
   const repo = join(dir, `tiny${seed}.git`)
   execFileSync('python3', [CORPUS_SCRIPT, '--preset', 'tiny', '--seed', String(seed), '--out', repo], {

@@ -1,8 +1,8 @@
 """Shared fixtures: generated corpora, git plumbing helpers, a dict-backed store.
 
 The tests run against the *installed* package (`pip install ./bindings-python`), never the
-source tree. Corpora are generated at test time with `../shared/corpus/make_repo.py` (relative
-to the repository root; `SCANGIT_CORPUS_SCRIPT` overrides it) and `bench/many_findings.py`.
+source tree. Corpora are generated at test time with `tests/corpus/make_repo.py` (in this
+repository; `SCANGIT_CORPUS_SCRIPT` overrides it) and `bench/many_findings.py`.
 """
 
 import json
@@ -23,7 +23,7 @@ ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 def corpus_script():
     return Path(
-        os.environ.get("SCANGIT_CORPUS_SCRIPT") or ROOT.parent / "shared" / "corpus" / "make_repo.py"
+        os.environ.get("SCANGIT_CORPUS_SCRIPT") or ROOT / "tests" / "corpus" / "make_repo.py"
     )
 
 
@@ -121,7 +121,7 @@ def generate(preset, seed, out):
     script = corpus_script()
     if not script.is_file():
         pytest.fail(
-            "corpus generator not found at %s (clone next to shared/ or set SCANGIT_CORPUS_SCRIPT)"
+            "corpus generator not found at %s (tests/corpus/make_repo.py, or set SCANGIT_CORPUS_SCRIPT)"
             % script
         )
     subprocess.run(
@@ -135,7 +135,7 @@ def generate(preset, seed, out):
 
 @pytest.fixture(scope="session")
 def corpora(tmp_path_factory):
-    """Tiny corpora for seeds 1 and 2 (seed 5 is broken in the generator): {seed: (repo, rows)}."""
+    """Tiny corpora for seeds 1 and 2: {seed: (repo, rows)}."""
     base = tmp_path_factory.mktemp("corpora")
     return {seed: generate("tiny", seed, base / ("tiny%d.git" % seed)) for seed in (1, 2)}
 

@@ -118,7 +118,7 @@ fn corpus() -> &'static Path {
         let script = std::env::var_os("SCANGIT_CORPUS_SCRIPT")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/make_repo.py")
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/make_repo.py")
             });
         let out = dir.join("tiny.git");
         run(Command::new("python3")

@@ -3,8 +3,8 @@
 //! (the logic of `tests/check_manifest.py`, in Rust).
 //!
 //! Corpora (tiny seeds 1-4, small seeds 1-3) are generated in parallel once per test binary into
-//! Cargo's per-target temp dir, never committed. The generator is
-//! `$SCANGIT_CORPUS_SCRIPT`, or `shared/corpus/make_repo.py` next to the workspace.
+//! Cargo's per-target temp dir, never committed. The generator is `tests/corpus/make_repo.py`
+//! (`$SCANGIT_CORPUS_SCRIPT` overrides it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ fn script() -> PathBuf {
     if let Some(p) = std::env::var_os("SCANGIT_CORPUS_SCRIPT") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/make_repo.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/make_repo.py")
 }
 
 fn generate(preset: &str, seed: u64, out: &Path) -> Result<(), String> {

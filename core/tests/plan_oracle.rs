@@ -15,7 +15,7 @@ fn corpus_script() -> PathBuf {
     std::env::var_os("SCANGIT_CORPUS_SCRIPT")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/make_repo.py")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/make_repo.py")
         })
 }
 

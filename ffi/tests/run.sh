@@ -3,7 +3,7 @@
 # pkg-config checks. One `PASS name` / `FAIL name` line each; exit 1 if any failed.
 set -u
 : "${BUILD:?}" "${LIBDIR:?}" "${ROOT:?}"
-CORPUS=${SCANGIT_CORPUS_SCRIPT:-$ROOT/../shared/corpus/make_repo.py}
+CORPUS=${SCANGIT_CORPUS_SCRIPT:-$ROOT/tests/corpus/make_repo.py}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/scangit-ctest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no"

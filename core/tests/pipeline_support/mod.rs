@@ -318,13 +318,12 @@ pub fn reveal() -> ScanOptions {
     }
 }
 
-/// The `make_repo.py` corpus generator: `SCANGIT_CORPUS_SCRIPT`, or `shared/corpus/make_repo.py`
-/// next to the workspace.
+/// The corpus generator: `tests/corpus/make_repo.py` (`SCANGIT_CORPUS_SCRIPT` overrides it).
 pub fn corpus_script() -> PathBuf {
     if let Some(p) = std::env::var_os("SCANGIT_CORPUS_SCRIPT") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/make_repo.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/make_repo.py")
 }
 
 /// Generate a corpus repository at `out` (bare) with its manifest `out.planted.jsonl`.
