@@ -4,8 +4,8 @@
 //! - author/committer/summary (commits with findings): `git::commits` uses gix-object, measured
 //!   here against the hand parser it replaced (`hand_info` below).
 //!
-//! usage: cargo run --release -p scangit-core --example commit_parse_bench -- [REPO] [COUNT]
-//! (REPO defaults to /work/.mirror/git+git/repo; COUNT, the newest commits of every ref, to all).
+//! usage: cargo run --release -p scangit-core --example commit_parse_bench -- REPO [COUNT]
+//! (REPO: a git directory, e.g. a mirror of git/git; COUNT, the newest commits of every ref, to all).
 //! Prints ns per commit, best of 7 rounds, for the header (every commit of a walk) and for
 //! author/committer/summary (commits with findings), and how many commits the two disagree on.
 
@@ -160,9 +160,10 @@ fn same_header(a: &Option<CommitHeader>, b: &Option<CommitHeader>) -> bool {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let repo = args
-        .next()
-        .unwrap_or_else(|| "/work/.mirror/git+git/repo".into());
+    let Some(repo) = args.next() else {
+        eprintln!("usage: commit_parse_bench REPO [COUNT]");
+        std::process::exit(2);
+    };
     let count = args.next().map(|n| n.parse().expect("COUNT"));
     let objects = load(&repo, count);
     let bytes: usize = objects.iter().map(Vec::len).sum();
