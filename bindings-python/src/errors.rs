@@ -129,7 +129,8 @@ pub fn scan_error(py: Python<'_>, e: &CoreError, cause: Option<PyErr>) -> PyErr 
     err
 }
 
-/// `InvalidArgumentError(message)`.
+/// `InvalidArgumentError` for a Python value core never sees (a store object of the wrong
+/// kind), worded as core's invalid arguments.
 pub fn invalid(py: Python<'_>, message: impl Into<String>) -> PyErr {
-    error(py, ErrorKind::InvalidArgument, message.into())
+    scan_error(py, &CoreError::InvalidArgument(message.into()), None)
 }

@@ -1,17 +1,15 @@
 //! `scangit._native`: the Python front door of libscangit (the package `scangit` re-exports it).
 //!
-//! Thin by design: options are parsed into [`ScanOptions`], the scan runs in a
-//! [`ScanStream`] on native threads, and events are wrapped as they are handed to Python. See
+//! Thin by design: keyword arguments become core's [`ScanRequest`] (which checks them, loads the
+//! rules and opens the store), the scan runs in a [`ScanStream`] on native threads, and events
+//! are wrapped as they are handed to Python. See
 //! `bindings-python/README.md` for the API.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use pyo3::prelude::*;
-use scangit_core::rules::{LoadOptions, RuleSet};
-use scangit_core::stream::{ScanStream, StreamConfig};
-use scangit_core::{AbortToken, Engine, ErrorKind, ScanMode, ScanOptions};
+use scangit_core::stream::ScanStream;
+use scangit_core::{AbortToken, RulesSpec, RulesWarning, ScanRequest};
 
 mod errors;
 mod events;
@@ -53,42 +51,19 @@ impl PyAbortToken {
     }
 }
 
-/// The built-in rules, compiled once per process (about 240 rules). They load without warnings
-/// (core's `builtin_rules_parse_without_warnings` test), so `strict_rules` has nothing to refuse.
-fn builtin_engine(py: Python<'_>) -> PyResult<Arc<Engine>> {
-    static BUILTIN: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
-    py.detach(|| {
-        BUILTIN
-            .get_or_init(|| Engine::builtin().map(Arc::new).map_err(|e| e.to_string()))
-            .clone()
-    })
-    .map_err(|e| errors::error(py, ErrorKind::RulesInvalid, e))
-}
-
-/// Load and compile a rules file (core's [`RuleSet::load`]); each warning becomes a Python
-/// `UserWarning` ("rules " and the warning's own text: origin, rule id, message). With `strict`
-/// core turns the first warning into an error, raised as `RulesInvalidError`.
-fn file_engine(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<Arc<Engine>> {
-    let (engine, warnings) = py
-        .detach(move || {
-            let (set, warnings) = RuleSet::load(Some(&path), LoadOptions { strict })?;
-            Ok::<_, scangit_core::rules::RulesError>((Engine::new(&set)?, warnings))
-        })
-        .map_err(|e| errors::scan_error(py, &scangit_core::ScanError::from(e), None))?;
+/// Each rules warning as a Python `UserWarning`: "rules " and the warning's own text (origin,
+/// rule id, message), as the CLI prints it.
+fn warn_rules(py: Python<'_>, warnings: &[RulesWarning]) -> PyResult<()> {
     let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
     for w in warnings {
         PyErr::warn(
             py,
             &category,
-            &std::ffi::CString::new(format!("rules {w}"))?,
+            &std::ffi::CString::new(format!("rules {w}").replace('\0', " "))?,
             1,
         )?;
     }
-    Ok(Arc::new(engine))
-}
-
-fn non_negative(py: Python<'_>, name: &str, v: i64) -> PyResult<u64> {
-    u64::try_from(v).map_err(|_| errors::invalid(py, format!("{name} must be >= 0, got {v}")))
+    Ok(())
 }
 
 /// Start scanning the git repository at `repo` (bare, work tree, `.git` directory or linked
@@ -169,17 +144,16 @@ fn start_scan(
     batch_events: i64,
     queue_batches: i64,
 ) -> PyResult<scan::Scan> {
-    let mode = ScanMode::parse(mode).ok_or_else(|| {
-        errors::invalid(
-            py,
-            format!("mode must be \"odb-blob\" or \"diff-history\", got {mode:?}"),
-        )
-    })?;
-    let mut options = ScanOptions {
-        mode,
-        threads: non_negative(py, "threads", threads)? as usize,
+    let failure = store::FailureSlot::default();
+    let request = ScanRequest {
+        mode: Some(mode.to_owned()),
+        threads: Some(threads),
+        rules: RulesSpec::from_options(rules, strict_rules),
+        store: store::resolve(store, &failure)?,
         reveal_secrets,
-        abort: abort.map(|t| t.get().token.clone()),
+        max_blob_bytes,
+        memory_budget_bytes,
+        chunk_bytes,
         ref_include: ref_include.unwrap_or_default(),
         ref_exclude: ref_exclude.unwrap_or_default(),
         all_objects,
@@ -188,37 +162,18 @@ fn start_scan(
         first_parent_only,
         repo_id,
         keep_secrets,
+        abort: abort.map(|t| t.get().token.clone()),
         spill_dir,
-        ..ScanOptions::default()
+        progress_interval_secs: progress_interval,
+        batch_events: Some(batch_events),
+        queue_batches: Some(queue_batches),
     };
-    if let Some(v) = max_blob_bytes {
-        options.max_blob_bytes = non_negative(py, "max_blob_bytes", v)?;
-    }
-    if let Some(v) = memory_budget_bytes {
-        options.memory_budget_bytes = non_negative(py, "memory_budget_bytes", v)?;
-    }
-    if let Some(v) = chunk_bytes {
-        options.chunk_bytes = non_negative(py, "chunk_bytes", v)? as usize;
-    }
-    if let Some(secs) = progress_interval {
-        options.progress_interval = Duration::try_from_secs_f64(secs).map_err(|_| {
-            errors::invalid(
-                py,
-                format!("progress_interval must be >= 0 seconds, got {secs}"),
-            )
-        })?;
-    }
-    let config = StreamConfig {
-        batch_events: non_negative(py, "batch_events", batch_events)?.max(1) as usize,
-        queue_batches: non_negative(py, "queue_batches", queue_batches)?.max(1) as usize,
-    };
-    let failure = store::FailureSlot::default();
-    options.store = store::resolve(py, store, &failure)?;
-    let engine = match rules {
-        None => builtin_engine(py)?,
-        Some(path) => file_engine(py, path, strict_rules)?,
-    };
-    let stream = ScanStream::start(repo, options, engine, config)
+    // Rules compilation and opening a SQLite file block: without the GIL.
+    let resolved = py
+        .detach(|| request.resolve())
+        .map_err(|e| errors::scan_error(py, &e, None))?;
+    warn_rules(py, &resolved.warnings)?;
+    let stream = ScanStream::start(repo, resolved.options, resolved.engine, resolved.stream)
         .map_err(|e| errors::scan_error(py, &e, None))?;
     Ok(scan::Scan::new(stream, failure, progress))
 }

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyTuple};
-use scangit_core::StoreRef;
 use scangit_core::store::kv::KvPairs;
 use scangit_core::store::kv::shared_commit_lock;
 use scangit_core::store::{KvBackend, KvStore, MemoryStore, SqliteStore, StoreError};
+use scangit_core::{StoreRef, StoreSpec};
 
 use crate::errors;
 
@@ -52,9 +52,9 @@ impl PySqliteStore {
 
     /// Every stored finding (of one repository when `repo_id` is given; scans name a repository
     /// by the canonical path of its git directory unless `repo_id=` was passed), as dicts with
-    /// `repo_id`, `rules_hash`, `rule_id`, `commit`, `path`, `path_bytes`, `line`, `column`,
-    /// `start`, `end`, `blob`, `fingerprint`, `first_seen` and, when the scan kept secrets,
-    /// `secret`.
+    /// `repo_id`, `rules_hash`, `rule_id`, `commit`, `path`, `path_bytes` (only for a path that
+    /// is not UTF-8, as in Node), `line`, `column`, `start`, `end`, `blob`, `fingerprint`,
+    /// `first_seen` and, when the scan kept secrets, `secret`: core's view of a stored finding.
     #[pyo3(signature = (repo_id=None))]
     fn findings<'py>(
         &self,
@@ -66,32 +66,8 @@ impl PySqliteStore {
             .detach(move || store.stored_findings(repo_id.as_deref()))
             .map_err(|e| errors::scan_error(py, &scangit_core::ScanError::from(e), None))?;
         let list = PyList::empty(py);
-        for r in rows {
-            let d = pyo3::types::PyDict::new(py);
-            d.set_item("repo_id", r.repo_id)?;
-            d.set_item("rules_hash", r.rules_hash)?;
-            d.set_item("rule_id", r.rule_id)?;
-            d.set_item("commit", r.commit)?;
-            let (path, path_bytes) = match &r.path {
-                Some(p) => (
-                    Some(PyBytes::new(py, p).call_method1("decode", ("utf-8", "surrogateescape"))?),
-                    Some(PyBytes::new(py, p)),
-                ),
-                None => (None, None),
-            };
-            d.set_item("path", path)?;
-            d.set_item("path_bytes", path_bytes)?;
-            d.set_item("line", r.line)?;
-            d.set_item("column", r.column)?;
-            d.set_item("start", r.start)?;
-            d.set_item("end", r.end)?;
-            d.set_item("blob", r.blob)?;
-            d.set_item("fingerprint", r.fingerprint)?;
-            d.set_item("first_seen", r.first_seen)?;
-            if let Some(secret) = r.secret {
-                d.set_item("secret", secret)?;
-            }
-            list.append(d)?;
+        for r in &rows {
+            list.append(crate::events::stored_dict(py, r)?)?;
         }
         Ok(list)
     }
@@ -254,33 +230,28 @@ impl KvBackend for PyBackend {
     }
 }
 
-/// The store for a scan's `store=` argument: None, a path (SQLite), a `SqliteStore`, a
+/// The store for a scan's `store=` argument: None, a path or store spec string (`FILE.db`,
+/// `sqlite:PATH`; opened by core when the request is resolved), a `SqliteStore`, a
 /// `MemoryStore`, or an object implementing the `scangit.Store` protocol (wrapped per scan, with
 /// `failure` as its exception slot).
-pub fn resolve(
-    py: Python<'_>,
-    store: Option<&Bound<'_, PyAny>>,
-    failure: &FailureSlot,
-) -> PyResult<Option<StoreRef>> {
+pub fn resolve(store: Option<&Bound<'_, PyAny>>, failure: &FailureSlot) -> PyResult<StoreSpec> {
     let Some(obj) = store else {
-        return Ok(None);
+        return Ok(StoreSpec::None);
     };
     if obj.is_none() {
-        return Ok(None);
+        return Ok(StoreSpec::None);
     }
     if let Ok(s) = obj.cast::<PySqliteStore>() {
-        return Ok(Some(StoreRef(s.get().store.clone())));
+        return Ok(StoreSpec::Store(StoreRef(s.get().store.clone())));
     }
     if let Ok(s) = obj.cast::<PyMemoryStore>() {
-        return Ok(Some(StoreRef(s.get().store.clone())));
+        return Ok(StoreSpec::Store(StoreRef(s.get().store.clone())));
     }
     if obj.is_instance_of::<pyo3::types::PyString>() || obj.hasattr("__fspath__")? {
         let path: PathBuf = obj.extract()?;
-        let store = py
-            .detach(|| SqliteStore::open(&path))
-            .map_err(|e| errors::scan_error(py, &scangit_core::ScanError::from(e), None))?;
-        return Ok(Some(StoreRef::new(store)));
+        return Ok(StoreSpec::location(path));
     }
+    let py = obj.py();
     for method in ["get_many", "scan_prefix", "write_batch"] {
         if !obj.getattr(method).is_ok_and(|m| m.is_callable()) {
             return Err(errors::invalid(
@@ -297,7 +268,7 @@ pub fn resolve(
     // One commit lock per Python object (by address, while any scan holds it): concurrent scans
     // into the same object keep "newer never loses".
     let lock = shared_commit_lock(obj.as_ptr() as usize as u64);
-    Ok(Some(StoreRef::new(KvStore::with_commit_lock(
+    Ok(StoreSpec::Store(StoreRef::new(KvStore::with_commit_lock(
         PyBackend {
             obj: obj.clone().unbind(),
             failure: failure.clone(),

@@ -8,6 +8,7 @@
 mod error;
 mod output;
 mod progress;
+mod units;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -16,9 +17,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use scangit_core::rules::{LoadOptions, RuleSet};
+use scangit_core::request::{StoreLocation, builtin_engine};
 use scangit_core::store::SqliteStore;
-use scangit_core::{Engine, Outcome, ScanError, ScanMode, ScanOptions, StoreRef};
+use scangit_core::store::stored::{replay_summary, stored_to_findings};
+use scangit_core::{Outcome, RulesSpec, ScanError, ScanMode, ScanRequest, StoreSpec};
 
 use crate::error::CliError;
 use crate::output::{Format, OutputSink, RenderOptions};
@@ -171,16 +173,6 @@ fn warn(message: &str) {
     eprintln!("scangit: warning: {message}");
 }
 
-/// Builds the engine from `--rules` or the built-in set, printing rule warnings.
-fn build_engine(rules: Option<&PathBuf>, strict: bool) -> Result<Engine, CliError> {
-    let (set, warnings) = RuleSet::load(rules.map(PathBuf::as_path), LoadOptions { strict })
-        .map_err(ScanError::from)?;
-    for w in &warnings {
-        warn(&format!("rules {w}"));
-    }
-    Ok(Engine::new(&set).map_err(ScanError::from)?)
-}
-
 /// The report's destination (a file, or stdout) and how to render it: colour only for text on a
 /// terminal, and never under `NO_COLOR`.
 fn open_output(
@@ -207,35 +199,42 @@ fn open_output(
     Ok((writer, target, render))
 }
 
-fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
-    let engine = build_engine(args.rules.as_ref(), args.strict_rules)?;
-    let store = match &args.store {
-        Some(path) => Some(StoreRef::new(
-            SqliteStore::open(path).map_err(ScanError::from)?,
-        )),
-        None => None,
-    };
+/// A size from the command line as the request's signed count (anything past `i64::MAX` bytes
+/// is unlimited in practice).
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
 
-    let defaults = ScanOptions::default();
-    let options = ScanOptions {
-        mode: args.mode.into(),
-        threads: args.threads,
+/// The scan the arguments ask for, as core's one request type.
+fn scan_request(args: &ScanArgs) -> ScanRequest {
+    ScanRequest {
+        mode: Some(ScanMode::from(args.mode).as_str().to_owned()),
+        threads: Some(i64::try_from(args.threads).unwrap_or(i64::MAX)),
+        rules: RulesSpec::from_options(args.rules.clone(), args.strict_rules),
+        store: args
+            .store
+            .as_ref()
+            .map_or(StoreSpec::None, |p| StoreSpec::location(p)),
         reveal_secrets: args.reveal_secrets,
-        max_blob_bytes: args.max_blob_bytes.unwrap_or(defaults.max_blob_bytes),
-        memory_budget_bytes: args
-            .memory_budget_bytes
-            .unwrap_or(defaults.memory_budget_bytes),
-        ref_include: args.include_ref,
-        ref_exclude: args.exclude_ref,
+        max_blob_bytes: args.max_blob_bytes.map(count),
+        memory_budget_bytes: args.memory_budget_bytes.map(count),
+        ref_include: args.include_ref.clone(),
+        ref_exclude: args.exclude_ref.clone(),
         all_objects: args.all_objects,
-        since: args.since,
-        range: args.range,
+        since: args.since.clone(),
+        range: args.range.clone(),
         first_parent_only: args.first_parent,
-        store,
-        repo_id: args.repo_id,
+        repo_id: args.repo_id.clone(),
         keep_secrets: args.keep_secrets,
-        ..defaults
-    };
+        ..ScanRequest::default()
+    }
+}
+
+fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
+    let resolved = scan_request(&args).resolve()?;
+    for w in &resolved.warnings {
+        warn(&format!("rules {w}"));
+    }
 
     let stdout_tty = args.output.is_none() && io::stdout().is_terminal();
     // Opened before scanning so a bad path fails in a second, not after a long scan.
@@ -249,7 +248,7 @@ fn scan_command(args: ScanArgs) -> Result<output::Finished, CliError> {
     let progress = show_progress.then(ProgressLine::new);
 
     let sink = OutputSink::new(args.format, render, writer, target, progress);
-    let result = scangit_core::scan(&args.repo, &options, &engine, &sink);
+    let result = scangit_core::scan(&args.repo, &resolved.options, &resolved.engine, &sink);
     let finished = sink.finish(result)?;
 
     // Machine formats keep stdout clean; say on stderr that the result has gaps. (The text
@@ -308,72 +307,29 @@ fn exit_code(r: Result<output::Finished, CliError>) -> ExitCode {
 
 /// Replay the stored findings through the same output formats as a scan.
 fn findings_command(args: FindingsArgs) -> Result<output::Finished, CliError> {
-    use scangit_core::events::{Event, Finding, Summary};
-    if !args.store.is_file() {
+    use scangit_core::events::Event;
+    // The same store specs as `scan --store` (`FILE.db`, `sqlite:PATH`).
+    let StoreLocation::Sqlite(path) = StoreSpec::parse(args.store.as_os_str())?;
+    if !path.is_file() {
         return Err(CliError::from(ScanError::Store(format!(
             "{}: no such store file",
-            args.store.display()
+            path.display()
         ))));
     }
-    let store = SqliteStore::open(&args.store).map_err(ScanError::from)?;
+    let store = SqliteStore::open(&path).map_err(ScanError::from)?;
     let rows = store
         .stored_findings(args.repo_id.as_deref())
         .map_err(ScanError::from)?;
     // Descriptions of built-in rules; a custom rules file's ids are shown without one.
-    let builtin = Engine::builtin().ok();
-    let describe = |id: &str| -> String {
-        builtin
-            .as_ref()
-            .and_then(|e| {
-                (0..e.rule_count() as u32)
-                    .find(|&r| e.rule_id(r) == id)
-                    .map(|r| e.rule_description(r).to_owned())
-            })
-            .unwrap_or_default()
-    };
+    let builtin = builtin_engine().ok();
+    let findings = stored_to_findings(rows, builtin.as_deref(), args.reveal_secrets);
     let (writer, target, render) =
         open_output(args.output.as_ref(), args.format, args.reveal_secrets)?;
     let sink = OutputSink::new(args.format, render, writer, target, None);
-    let parse = |hex: &str| gix_hash::ObjectId::from_hex(hex.as_bytes()).ok();
-    let mut count = 0u64;
-    for row in rows {
-        let Some(blob) = parse(&row.blob) else {
-            continue;
-        };
-        let finding = Finding {
-            rule_description: describe(&row.rule_id),
-            rule_id: row.rule_id,
-            blob,
-            commit: row.commit.as_deref().and_then(parse),
-            path: row.path,
-            line: row.line,
-            column: row.column,
-            start: row.start,
-            end: row.end,
-            fingerprint: row.fingerprint,
-            secret: if args.reveal_secrets {
-                row.secret
-            } else {
-                None
-            },
-            snippet: String::new(),
-            decoded_from: Vec::new(),
-            confidence: 1.0,
-        };
-        count += 1;
-        scangit_core::EventSink::event(&sink, Event::Finding(&finding));
+    for finding in &findings {
+        scangit_core::EventSink::event(&sink, Event::Finding(finding));
     }
-    let summary = Summary {
-        outcome: Outcome::Complete,
-        skipped: Vec::new(),
-        commits: 0,
-        blobs_planned: 0,
-        blobs_already_seen: 0,
-        blobs_scanned: 0,
-        bytes_scanned: 0,
-        findings: count,
-        timings: Default::default(),
-    };
+    let summary = replay_summary(findings.len() as u64);
     sink.finish(Ok(scangit_core::ScanReport { summary }))
 }
 
@@ -456,6 +412,11 @@ mod tests {
         assert_eq!(args.exclude_ref, vec!["refs/tags/*"]);
         assert_eq!(args.max_blob_bytes, Some(1 << 20));
         assert_eq!(args.threads, 3);
+        let options = scan_request(&args).check().unwrap().0;
+        assert_eq!(options.mode, ScanMode::DiffHistory);
+        assert_eq!(options.max_blob_bytes, 1 << 20);
+        assert_eq!(options.threads, 3);
+        assert_eq!(options.ref_include, vec!["refs/heads/*", "HEAD"]);
     }
 
     #[test]

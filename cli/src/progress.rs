@@ -1,4 +1,5 @@
-//! A single self-overwriting progress line on stderr, fed by `progress` events.
+//! A single self-overwriting progress line on stderr, fed by `progress` events. A leaf: the
+//! output sink drives it, and it imports nothing of the output module.
 //!
 //! Only constructed when stderr is a terminal (the caller checks): carriage returns and
 //! erase-line sequences would be garbage in a log file or CI output.
@@ -8,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 
 use scangit_core::Progress;
 
-use crate::output::human_bytes;
+use crate::units::human_bytes;
 
 /// `\r` to column 0, then erase the whole line.
 const CLEAR_LINE: &str = "\r\x1b[2K";

@@ -12,6 +12,9 @@
 //! - [`store`]: the [`PersistenceStore`](store::PersistenceStore) trait, its key codec and the
 //!   SQLite, in-memory and key-value stores.
 //!
+//! - [`request`]: the one front door. The CLI and the bindings describe a scan as a
+//!   [`ScanRequest`] and resolve it here (options checked, rules loaded, store opened).
+//!
 //! Long operations take an [`AbortToken`]; every stage checks it at its boundaries.
 
 pub mod abort;
@@ -23,6 +26,7 @@ pub mod events_json;
 #[doc(hidden)]
 pub mod git;
 pub mod options;
+pub mod request;
 pub mod scan;
 pub(crate) mod scheduler;
 pub mod store;
@@ -33,6 +37,7 @@ pub use detect::rules::{self, LoadOptions, RuleSet, RulesError, RulesWarning};
 pub use error::{ErrorKind, ScanError};
 pub use events::{CommitMeta, Event, EventSink, Finding, Outcome, Progress, SinkAction, Summary};
 pub use options::{ScanMode, ScanOptions, StoreRef};
+pub use request::{Resolved, RulesSpec, ScanRequest, StoreSpec};
 pub use scan::stream::{self, ScanStream};
 pub use scan::{ScanReport, scan};
 

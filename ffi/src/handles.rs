@@ -1,10 +1,10 @@
 //! Opaque handles: the compiled rules (engine), the abort token and the scan report.
 
 use std::ffi::{CString, c_char, c_int};
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use scangit_core::rules::{LoadOptions, RuleSet};
-use scangit_core::{AbortToken, Engine, ScanError};
+use scangit_core::{AbortToken, Engine, RulesSpec};
 
 use crate::event::{OwnedSummary, scangit_summary};
 use crate::status::{FfiError, c_message, guard, guard_void, scangit_status};
@@ -13,7 +13,9 @@ use crate::util::{non_null, opt_str, write_out};
 /// Compiled detection rules. Built once, immutable, shared: any number of scans on any number
 /// of threads may use one engine at the same time.
 pub struct scangit_engine {
-    pub(crate) engine: Engine,
+    // The built-in rules' engine is compiled once per process (core's request::builtin_engine)
+    // and shared by every handle to it.
+    pub(crate) engine: Arc<Engine>,
     /// The rules file's warnings (`origin: rule ID: message`), NUL-terminated, in file order.
     pub(crate) warnings: Vec<CString>,
 }
@@ -69,12 +71,9 @@ pub unsafe extern "C" fn scangit_engine_open(
         }
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let path = unsafe { opt_str(rules_path, "rules_path") }?;
-        let options = LoadOptions {
-            strict: flags & SCANGIT_RULES_STRICT != 0,
-        };
-        let (set, warnings) =
-            RuleSet::load(path.map(Path::new), options).map_err(ScanError::from)?;
-        let engine = Engine::new(&set).map_err(ScanError::from)?;
+        let strict = flags & SCANGIT_RULES_STRICT != 0;
+        let (engine, warnings) =
+            RulesSpec::from_options(path.map(PathBuf::from), strict).resolve()?;
         let warnings = warnings.iter().map(|w| c_message(&w.to_string())).collect();
         let handle = Box::into_raw(Box::new(scangit_engine { engine, warnings }));
         // SAFETY: `out` is non-null and writable (caller's promise).

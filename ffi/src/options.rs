@@ -1,12 +1,13 @@
 //! `scangit_options`: the contract's scan options as a size-prefixed C struct.
 
 use std::ffi::{c_char, c_int};
+use std::sync::Arc;
 
 use scangit_core::options::{DEFAULT_MAX_BLOB_BYTES, DEFAULT_MEMORY_BUDGET_BYTES};
-use scangit_core::{ScanMode, ScanOptions};
+use scangit_core::{Engine, RulesSpec, ScanMode, ScanRequest, StoreSpec};
 
 use crate::handles::scangit_abort;
-use crate::status::{FfiError, FfiResult, guard, scangit_status};
+use crate::status::{FfiResult, guard, scangit_status};
 use crate::store::scangit_store;
 use crate::util::{Sized_, init_sized, opt_str};
 
@@ -90,43 +91,46 @@ pub unsafe extern "C" fn scangit_options_init(
     guard(|| unsafe { init_sized(options, size) })
 }
 
+/// A C byte count (0 = the library default) as the request's count; past `i64::MAX` bytes is
+/// unlimited in practice.
+fn size_or_default(n: u64) -> Option<i64> {
+    (n != 0).then(|| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 impl scangit_options {
-    /// The core's options. Pointers must be live (the caller's promise for `scangit_scan`).
-    pub(crate) fn core_options(&self) -> FfiResult<ScanOptions> {
-        let mut o = ScanOptions {
-            mode: match self.mode {
-                SCANGIT_MODE_ODB_BLOB => ScanMode::OdbBlob,
-                SCANGIT_MODE_DIFF_HISTORY => ScanMode::DiffHistory,
-                m => {
-                    return Err(FfiError::invalid(format!(
-                        "scangit_options.mode {m} is unknown"
-                    )));
-                }
-            },
-            threads: self.threads as usize,
+    /// The scan these options ask for, with `engine`'s rules: core's one request type, which
+    /// checks the values. Pointers must be live (the caller's promise for `scangit_scan`).
+    pub(crate) fn request(&self, engine: Arc<Engine>) -> FfiResult<ScanRequest> {
+        let mode = match self.mode {
+            SCANGIT_MODE_ODB_BLOB => ScanMode::OdbBlob.as_str().to_owned(),
+            SCANGIT_MODE_DIFF_HISTORY => ScanMode::DiffHistory.as_str().to_owned(),
+            // Not a mode: core refuses it, naming the value.
+            m => m.to_string(),
+        };
+        // SAFETY (all three): NULL or NUL-terminated strings live for the call (documented).
+        let repo_id = unsafe { opt_str(self.repo_id, "scangit_options.repo_id") }?;
+        let since = unsafe { opt_str(self.since, "scangit_options.since") }?;
+        let range = unsafe { opt_str(self.range, "scangit_options.range") }?;
+        // SAFETY: NULL or a live handle for the call (documented).
+        let abort = unsafe { self.abort.as_ref() }.map(|a| a.token.clone());
+        // SAFETY: NULL or a live handle for the call (documented).
+        let store = unsafe { self.store.as_ref() }
+            .map_or(StoreSpec::None, |s| StoreSpec::Store(s.store.clone()));
+        Ok(ScanRequest {
+            mode: Some(mode),
+            threads: Some(i64::from(self.threads)),
+            rules: RulesSpec::Engine(engine),
+            store,
             reveal_secrets: self.reveal_secrets != 0,
             all_objects: self.all_objects != 0,
             keep_secrets: self.keep_secrets != 0,
-            ..ScanOptions::default()
-        };
-        if self.max_blob_bytes != 0 {
-            o.max_blob_bytes = self.max_blob_bytes;
-        }
-        if self.memory_budget_bytes != 0 {
-            o.memory_budget_bytes = self.memory_budget_bytes;
-        }
-        // SAFETY (all three): NULL or NUL-terminated strings live for the call (documented).
-        o.repo_id = unsafe { opt_str(self.repo_id, "scangit_options.repo_id") }?.map(Into::into);
-        o.since = unsafe { opt_str(self.since, "scangit_options.since") }?.map(Into::into);
-        o.range = unsafe { opt_str(self.range, "scangit_options.range") }?.map(Into::into);
-        if !self.abort.is_null() {
-            // SAFETY: non-null live handle for the call (documented).
-            o.abort = Some(unsafe { &*self.abort }.token.clone());
-        }
-        if !self.store.is_null() {
-            // SAFETY: non-null live handle for the call (documented).
-            o.store = Some(unsafe { &*self.store }.store.clone());
-        }
-        Ok(o)
+            max_blob_bytes: size_or_default(self.max_blob_bytes),
+            memory_budget_bytes: size_or_default(self.memory_budget_bytes),
+            repo_id: repo_id.map(Into::into),
+            since: since.map(Into::into),
+            range: range.map(Into::into),
+            abort,
+            ..ScanRequest::default()
+        })
     }
 }

@@ -50,20 +50,21 @@ pub unsafe extern "C" fn scangit_scan(
             // SAFETY: a size-prefixed struct per the caller.
             unsafe { read_sized(options) }?
         };
-        let core_opts = opts.core_options()?;
+        // SAFETY: non-null live handle per the caller.
+        let engine = unsafe { &*engine }.engine.clone();
+        let resolved = opts.request(engine)?.resolve()?;
         let csink = if sink.is_null() {
             None
         } else {
             // SAFETY: a size-prefixed struct per the caller.
             Some(CSink::new(&unsafe { read_sized(sink) }?)?)
         };
-        // SAFETY: non-null live handle per the caller.
-        let engine = &unsafe { &*engine }.engine;
+        let (core_opts, engine) = (&resolved.options, &*resolved.engine);
         take_store_failure();
         let noop = |_: Event<'_>| SinkAction::Continue;
         let result = match &csink {
-            Some(s) => scangit_core::scan(std::path::Path::new(repo), &core_opts, engine, s),
-            None => scangit_core::scan(std::path::Path::new(repo), &core_opts, engine, &noop),
+            Some(s) => scangit_core::scan(std::path::Path::new(repo), core_opts, engine, s),
+            None => scangit_core::scan(std::path::Path::new(repo), core_opts, engine, &noop),
         };
         let store_failure = take_store_failure();
         let sink_failure = csink.as_ref().and_then(|s| *s.failure.lock());

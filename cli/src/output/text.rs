@@ -15,7 +15,8 @@ use std::io::{self, Write};
 use scangit_core::events_json::millis;
 use scangit_core::{Finding, Outcome, Summary};
 
-use super::{Collected, FindingGroup, RenderOptions, group_findings, human_bytes};
+use super::{Collected, FindingGroup, RenderOptions, group_findings};
+use crate::units::human_bytes;
 
 /// Commit ids are shown with 10 hex digits: unambiguous in practice and still short.
 const SHORT_OID: usize = 10;

@@ -29,6 +29,7 @@ pub mod kv;
 pub mod memory;
 pub mod seen;
 pub mod sqlite;
+pub mod stored;
 
 use gix_hash::ObjectId;
 
