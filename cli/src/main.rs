@@ -214,7 +214,7 @@ fn scan_request(args: &ScanArgs) -> ScanRequest {
         store: args
             .store
             .as_ref()
-            .map_or(StoreSpec::None, |p| StoreSpec::location(p)),
+            .map_or(StoreSpec::None, StoreSpec::location),
         reveal_secrets: args.reveal_secrets,
         max_blob_bytes: args.max_blob_bytes.map(count),
         memory_budget_bytes: args.memory_budget_bytes.map(count),

@@ -225,8 +225,18 @@ fn invalid(message: impl Into<String>) -> ScanError {
     ScanError::InvalidArgument(message.into())
 }
 
+/// The one check of a thread count (front doors and direct Rust callers alike).
+pub(crate) fn check_threads(threads: i64) -> Result<(), ScanError> {
+    if !(0..=MAX_THREADS).contains(&threads) {
+        return Err(invalid(format!(
+            "threads must be from 0 (one per core) to {MAX_THREADS}, got {threads}"
+        )));
+    }
+    Ok(())
+}
+
 /// `value` as a byte count of at least `min`, or the error naming `name`.
-fn at_least(name: &str, value: i64, min: i64) -> Result<u64, ScanError> {
+pub(crate) fn at_least(name: &str, value: i64, min: i64) -> Result<u64, ScanError> {
     if value < min {
         let bound = match min {
             0 => ">= 0".to_owned(),
@@ -252,11 +262,7 @@ impl ScanRequest {
             })?,
         };
         let threads = self.threads.unwrap_or(0);
-        if !(0..=MAX_THREADS).contains(&threads) {
-            return Err(invalid(format!(
-                "threads must be from 0 (one per core) to {MAX_THREADS}, got {threads}"
-            )));
-        }
+        check_threads(threads)?;
         let size = |name: &str, v: Option<i64>, min: i64, default: u64| match v {
             None => Ok(default),
             Some(v) => at_least(name, v, min),

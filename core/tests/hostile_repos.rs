@@ -152,3 +152,26 @@ fn a_git_bomb_of_repeated_subtrees_walks_each_distinct_tree_once() {
     let path = String::from_utf8(found[0].path.clone().unwrap()).unwrap();
     assert_eq!(path, format!("{}d0", "d0/".repeat(9)));
 }
+
+#[test]
+fn absurd_thread_counts_are_invalid_arguments_not_panics() {
+    let dir = temp_dir("threads");
+    let repo = GitRepo::init(&dir.path().join("r"));
+    repo.write("a.txt", "hello\n");
+    repo.commit("one");
+    for threads in [1_000_000_000usize, usize::MAX] {
+        let options = scangit_core::ScanOptions {
+            threads,
+            ..reveal()
+        };
+        let err = pipeline_support::try_scan(&repo.dir, &options)
+            .err()
+            .expect("an error");
+        assert_eq!(
+            err.kind(),
+            scangit_core::ErrorKind::InvalidArgument,
+            "{err}"
+        );
+        assert!(err.to_string().contains("threads must be"), "{err}");
+    }
+}

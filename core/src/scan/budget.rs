@@ -26,13 +26,11 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// Derive every size from `options`; rejects a zero chunk window.
+    /// Derive every size from `options`; rejects a zero chunk window and a thread count past
+    /// the bound (with the front door's checks, so direct Rust callers get the same errors).
     pub fn new(options: &ScanOptions) -> Result<Self, ScanError> {
-        if options.chunk_bytes == 0 {
-            return Err(ScanError::InvalidArgument(
-                "chunk_bytes must be positive".into(),
-            ));
-        }
+        crate::request::at_least("chunk_bytes", options.chunk_bytes as i64, 1)?;
+        crate::request::check_threads(i64::try_from(options.threads).unwrap_or(i64::MAX))?;
         let threads = options.effective_threads();
         let per_worker = options.memory_budget_bytes as usize / threads.max(1);
         Ok(Self {
