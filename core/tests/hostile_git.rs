@@ -355,7 +355,12 @@ fn declared_sizes_never_drive_allocation() {
     write_loose(&git_dir, &loose_huge, &format!("blob {HUGE}\0"), b"tiny");
     let names: Vec<String> = (0..entries.len()).map(|i| format!("b{i}.txt")).collect();
     let mut listing: Vec<(&str, [u8; 20])> = vec![("good.env", entries[0].id)];
-    listing.extend(names[1..7].iter().map(|n| n.as_str()).zip(ids[1..].iter().copied()));
+    listing.extend(
+        names[1..7]
+            .iter()
+            .map(|n| n.as_str())
+            .zip(ids[1..].iter().copied()),
+    );
     listing.extend([("lo.txt", loose_over), ("lh.txt", loose_huge)]);
     commit_listing(&repo, dir.path(), &listing);
     let options = ScanOptions {
@@ -369,7 +374,10 @@ fn declared_sizes_never_drive_allocation() {
         let before = peak_rss_kib();
         let s = scan_ok(&repo.dir, options.clone());
         let grown_mib = (peak_rss_kib() - before) / 1024;
-        assert!(grown_mib < 200, "graph {graph}: peak memory grew {grown_mib} MiB");
+        assert!(
+            grown_mib < 200,
+            "graph {graph}: peak memory grew {grown_mib} MiB"
+        );
         let summary = s.summary();
         assert_eq!(summary.outcome, Outcome::Partial, "{summary:?}");
         let too_large = skipped(&s, SkipReason::TooLarge).map_or(0, |c| c.count);
@@ -472,7 +480,10 @@ fn loose_objects_that_do_not_hash_to_their_name_are_corrupt() {
     );
     let s = scan_ok(&repo.dir, reveal());
     assert_partial_naming(&s, SkipReason::Corrupt, &first);
-    assert!(s.secrets().contains(&b), "the second commit is still scanned");
+    assert!(
+        s.secrets().contains(&b),
+        "the second commit is still scanned"
+    );
 }
 
 // ---- 5. Refs, .git files, alternates, unreadable packs ----
@@ -536,8 +547,16 @@ fn git_files_and_alternates_that_loop_end_without_hanging() {
     let (x, y) = (dir.path().join("x"), dir.path().join("y"));
     std::fs::create_dir_all(&x).unwrap();
     std::fs::create_dir_all(&y).unwrap();
-    std::fs::write(x.join(".git"), format!("gitdir: {}\n", y.join(".git").display())).unwrap();
-    std::fs::write(y.join(".git"), format!("gitdir: {}\n", x.join(".git").display())).unwrap();
+    std::fs::write(
+        x.join(".git"),
+        format!("gitdir: {}\n", y.join(".git").display()),
+    )
+    .unwrap();
+    std::fs::write(
+        y.join(".git"),
+        format!("gitdir: {}\n", x.join(".git").display()),
+    )
+    .unwrap();
     for p in [&selfish, &x, &selfish.join(".git")] {
         let e = try_scan(p, &reveal()).err().expect("an error");
         assert_eq!(e.kind(), ErrorKind::RepoNotFound, "{}: {e}", p.display());
@@ -603,7 +622,10 @@ fn a_commit_graph_whose_parents_form_a_cycle_makes_the_scan_partial() {
     let mut rng = Rng::new(28);
     let mut commits = Vec::new();
     for i in 0..3 {
-        repo.write(&format!("{i}.env"), format!("GITHUB_TOKEN={}\n", github_pat(&mut rng)));
+        repo.write(
+            &format!("{i}.env"),
+            format!("GITHUB_TOKEN={}\n", github_pat(&mut rng)),
+        );
         commits.push(repo.commit(&format!("c{i}")));
     }
     write_commit_graph(&repo);

@@ -188,7 +188,8 @@ pub fn hex(id: &[u8; 20]) -> String {
 }
 
 pub fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut w = gix_zlib::stream::deflate::Write::new(Vec::new(), gix_zlib::Compression::BEST_SPEED);
+    let mut w =
+        gix_zlib::stream::deflate::Write::new(Vec::new(), gix_zlib::Compression::BEST_SPEED);
     w.write_all(data).unwrap();
     w.flush().unwrap();
     w.into_inner()
