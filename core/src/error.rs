@@ -118,6 +118,7 @@ impl From<GitError> for ScanError {
             GitError::NotFound { path, reason } => ScanError::RepoNotFound { path, reason },
             GitError::Unreadable { path, source } => ScanError::RepoUnreadable { path, source },
             GitError::BadRevision(why) => ScanError::InvalidArgument(why),
+            GitError::Corrupt(why) => ScanError::Corrupt(why),
             GitError::Odb(e) => e.into(),
             GitError::Aborted => ScanError::aborted(),
         }

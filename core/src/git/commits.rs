@@ -398,8 +398,15 @@ pub fn load(
 ) -> Result<(CommitGraph, Vec<WalkProblem>), GitError> {
     let mut walk = SelectionWalk::new(sel, source);
     walk.run(odb, sel, s, should_abort)?;
-    let graph = topological_order(&walk.visits);
-    Ok((graph, walk.problems))
+    let (graph, stuck) = topological_order(&walk.visits);
+    let mut problems = walk.problems;
+    problems.extend(stuck.into_iter().map(|id| WalkProblem {
+        id,
+        error: OdbError::corrupt(format!(
+            "commit {id} is on a parent cycle, or below one (a lying commit-graph or commit)"
+        )),
+    }));
+    Ok((graph, problems))
 }
 
 /// The state of the selection walk (see [`load`]).
@@ -547,8 +554,10 @@ impl SelectionWalk {
 
 /// The selected commits of a walk in topological order (Kahn's algorithm from the roots, ties
 /// by (committer time, id)), with the trees of every readable parent, selected or not (a
-/// range's boundary commits are diffed against their excluded parents).
-fn topological_order(visits: &OidMap<ObjectId, Visit>) -> CommitGraph {
+/// range's boundary commits are diffed against their excluded parents). Commits that never
+/// become ready (on a parent cycle, which only lying data can make, or above one) are returned
+/// apart, sorted, to be reported: never dropped silently.
+fn topological_order(visits: &OidMap<ObjectId, Visit>) -> (CommitGraph, Vec<ObjectId>) {
     let headers: OidMap<ObjectId, &CommitHeader> = visits
         .iter()
         .filter(|(_, v)| v.done && !v.excluded)
@@ -571,12 +580,13 @@ fn topological_order(visits: &OidMap<ObjectId, Visit>) -> CommitGraph {
             }
         }
     }
-    debug_assert_eq!(
-        graph.ids.len(),
-        headers.len(),
-        "a commit graph has no cycles"
-    );
-    graph
+    let mut stuck: Vec<ObjectId> = pending
+        .iter()
+        .filter(|(_, c)| **c > 0)
+        .map(|(id, _)| *id)
+        .collect();
+    stuck.sort_unstable();
+    (graph, stuck)
 }
 
 /// For each selected commit, its selected children, and how many distinct selected parents it

@@ -39,6 +39,9 @@ mod error {
         /// A revision or range the caller named does not resolve.
         #[error("{0}")]
         BadRevision(String),
+        /// Repository metadata (refs, `packed-refs`) that git itself would refuse.
+        #[error("corrupt repository data: {0}")]
+        Corrupt(String),
         #[error(transparent)]
         Odb(#[from] OdbError),
         /// The caller's abort check answered yes.

@@ -15,7 +15,7 @@ use gix_hash::ObjectId;
 use gix_object::Kind;
 use gix_pack::data::entry::Header;
 
-use crate::git::odb::{Odb, OdbError, Pack, ReadScratch, delta};
+use crate::git::odb::{Odb, OdbError, Pack, ReadScratch, delta, delta_limit};
 
 pub const NONE: u32 = u32::MAX;
 
@@ -119,22 +119,62 @@ impl PackTable {
                 h => t.kind[e] = kind_code(h.as_kind().expect("undeltified entries have a kind")),
             }
         }
-        // Ofs-delta bases precede their deltas, but ref-delta bases may come later: settle kinds
-        // by following base links (cycles in corrupt packs end with kind 0).
         if !pending_ref.is_empty() {
-            for e in 0..n {
-                if t.kind[e] == 0 && t.base[e] != NONE {
-                    let mut cur = e;
-                    let mut steps = 0;
-                    while t.kind[cur] == 0 && t.base[cur] != NONE && steps < 10_000 {
-                        cur = t.base[cur] as usize;
-                        steps += 1;
-                    }
-                    t.kind[e] = t.kind[cur];
-                }
-            }
+            t.settle_kinds();
         }
         t
+    }
+
+    /// Ofs-delta bases precede their deltas, but ref-delta bases may come later: give every
+    /// delta its root's kind by following base links. Entries on a cycle of base links (only
+    /// ref-deltas can close one) become corrupt roots, so the deltas above them are skipped
+    /// with the reason instead of never being reached.
+    fn settle_kinds(&mut self) {
+        const FREE: u32 = u32::MAX;
+        let mut on_path = vec![FREE; self.len()];
+        let mut path = Vec::new();
+        for e in 0..self.len() {
+            if self.kind[e] != 0 || self.base[e] == NONE {
+                continue;
+            }
+            path.clear();
+            let mut cur = e;
+            while self.kind[cur] == 0 && self.base[cur] != NONE && on_path[cur] != e as u32 {
+                on_path[cur] = e as u32;
+                path.push(cur);
+                cur = self.base[cur] as usize;
+            }
+            if on_path[cur] == e as u32 {
+                // `cur` is on a cycle: cut it there.
+                let mut x = cur;
+                loop {
+                    let next = self.base[x] as usize;
+                    self.base[x] = NONE;
+                    let offset = self.offsets[x];
+                    self.corrupt.push((
+                        x as u32,
+                        format!("delta cycle: the ref-delta at {offset} depends on itself"),
+                    ));
+                    if next == cur {
+                        break;
+                    }
+                    x = next;
+                }
+                continue; // the entries leading to the cycle stay kind 0, below a corrupt root
+            }
+            let kind = self.kind[cur];
+            for &x in &path {
+                self.kind[x] = kind;
+            }
+        }
+    }
+
+    /// Why entry `e` is corrupt, when its header or its base link is.
+    pub fn corrupt_reason(&self, e: u32) -> Option<&str> {
+        self.corrupt
+            .iter()
+            .find(|(x, _)| *x == e)
+            .map(|(_, why)| why.as_str())
     }
 
     pub fn len(&self) -> usize {
@@ -185,11 +225,10 @@ impl Traversal {
         let mut needed = vec![false; n];
         for e in wanted_entries {
             wanted[e as usize] = true;
+            // Base links form no cycle (`PackTable::build` cuts them), so this ends.
             let mut cur = e as usize;
-            let mut steps = 0;
-            while !needed[cur] && steps < 10_000 {
+            while !needed[cur] {
                 needed[cur] = true;
-                steps += 1;
                 match table.base[cur] {
                     NONE => break,
                     b => cur = b as usize,
@@ -319,13 +358,10 @@ pub fn run_task(
 ) -> Flow {
     let pack = &odb.packs[task.pack as usize];
     for &root in &trav.roots[task.roots.clone()] {
-        let kind = kind_from_code(table.kind[root as usize]);
         if scratch.levels.is_empty() {
             scratch.levels.push(Vec::new());
         }
-        let decoded = decode_root(odb, table, pack, root, limit, scratch, rs)
-            .and_then(|()| kind.ok_or_else(|| OdbError::corrupt("object kind unknown")));
-        let kind = match decoded {
+        let kind = match decode_root(odb, table, pack, root, limit, scratch, rs) {
             Ok(kind) => kind,
             Err(err) => {
                 skip_subtree(trav, root, &err, on_problem);
@@ -351,8 +387,9 @@ pub fn run_task(
     Flow::Continue
 }
 
-/// Decodes entry `root` into `scratch.levels[0]`: from this pack, or for a ref-delta whose base
-/// is in another pack or loose, by reading that base at random and applying the delta.
+/// Decodes entry `root` into `scratch.levels[0]` and returns its kind: from this pack, or for a
+/// ref-delta whose base is in another pack or loose, by reading that base at random (its kind
+/// is the delta's) and applying the delta. Every entry's CRC32 is checked against the `.idx`.
 fn decode_root(
     odb: &Odb,
     table: &PackTable,
@@ -361,19 +398,29 @@ fn decode_root(
     limit: u64,
     scratch: &mut ExecScratch,
     rs: &mut ReadScratch,
-) -> Result<(), OdbError> {
+) -> Result<Kind, OdbError> {
+    if let Some(why) = table.corrupt_reason(root) {
+        return Err(OdbError::corrupt(format!(
+            "{}: {why}",
+            pack.path().display()
+        )));
+    }
     let z = scratch.z.get_or_insert_with(gix_zlib::Decompress::new);
     let offset = table.offsets[root as usize];
+    let crc = pack.index.crc32_at_index(table.index_pos[root as usize]);
+    let e = pack.entry(offset)?;
     if let Some(ext) = table.external.iter().find(|x| x.0 == root) {
         let mut base = Vec::new();
-        odb.read_id(&ext.1, rs, &mut base)?;
-        let e = pack.entry(offset)?;
-        pack.inflate(&e, z, &mut scratch.delta, u64::MAX)?;
+        let kind = odb.read_id(&ext.1, rs, &mut base)?;
+        pack.inflate(&e, z, &mut scratch.delta, delta_limit(limit), crc)?;
         check_size(&scratch.delta, limit)?;
-        delta::apply(&base, &scratch.delta, &mut scratch.levels[0])
+        delta::apply(&base, &scratch.delta, &mut scratch.levels[0])?;
+        Ok(kind)
     } else {
-        let e = pack.entry(offset)?;
-        pack.inflate(&e, z, &mut scratch.levels[0], limit)
+        let kind = kind_from_code(table.kind[root as usize])
+            .ok_or_else(|| OdbError::corrupt("object kind unknown"))?;
+        pack.inflate(&e, z, &mut scratch.levels[0], limit, crc)?;
+        Ok(kind)
     }
 }
 
@@ -389,7 +436,9 @@ struct DeltaTree<'a> {
 impl DeltaTree<'_> {
     /// Depth-first below `root` (decoded in `scratch.levels[0]`): each child is its base, one
     /// level up, with its delta applied. A child that does not decode is skipped with the
-    /// entries below it.
+    /// entries below it. A last child takes its base's level (the base is not needed any more),
+    /// so a chain thousands deep holds two buffers, not one per link: levels are only kept for
+    /// bases that still have children to decode.
     fn walk(
         &self,
         root: u32,
@@ -399,7 +448,7 @@ impl DeltaTree<'_> {
     ) -> Flow {
         let (table, trav, pack, limit) = (self.table, self.trav, self.pack, self.limit);
         let z = scratch.z.get_or_insert_with(gix_zlib::Decompress::new);
-        // `stack` holds (entry, depth, next child).
+        // `stack` holds (entry, level, next child).
         let mut stack: Vec<(u32, usize, usize)> = vec![(root, 0, 0)];
         while let Some(top) = stack.last_mut() {
             let (e, depth, next) = *top;
@@ -409,6 +458,7 @@ impl DeltaTree<'_> {
                 continue;
             }
             top.2 += 1;
+            let last = next + 1 == kids.len();
             let child = kids[next];
             if scratch.levels.len() <= depth + 1 {
                 scratch.levels.push(Vec::new());
@@ -416,8 +466,10 @@ impl DeltaTree<'_> {
             let (lo, hi) = scratch.levels.split_at_mut(depth + 1);
             let base = &lo[depth];
             let out = &mut hi[0];
-            let res = pack.entry(table.offsets[child as usize]).and_then(|en| {
-                pack.inflate(&en, z, &mut scratch.delta, u64::MAX)?;
+            let offset = table.offsets[child as usize];
+            let crc = pack.index.crc32_at_index(table.index_pos[child as usize]);
+            let res = pack.entry(offset).and_then(|en| {
+                pack.inflate(&en, z, &mut scratch.delta, delta_limit(limit), crc)?;
                 check_size(&scratch.delta, limit)?;
                 delta::apply(base, &scratch.delta, out)
             });
@@ -429,7 +481,14 @@ impl DeltaTree<'_> {
             {
                 return Flow::Stop;
             }
-            if !trav.kids(child).is_empty() {
+            if trav.kids(child).is_empty() {
+                continue;
+            }
+            if last {
+                stack.pop();
+                scratch.levels.swap(depth, depth + 1);
+                stack.push((child, depth, 0));
+            } else {
                 stack.push((child, depth + 1, 0));
             }
         }

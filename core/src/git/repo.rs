@@ -183,7 +183,12 @@ fn collect_alternates(dirs: &mut Vec<PathBuf>, depth: usize) -> Result<(), GitEr
         let p = PathBuf::from(line);
         let p = if p.is_absolute() { p } else { base.join(p) };
         let p = p.canonicalize().unwrap_or(p);
-        if p.is_dir() && !dirs.contains(&p) {
+        // A directory already listed (the primary one too, however it is spelled) is skipped,
+        // as git does: alternates naming themselves or each other end here.
+        let known = dirs
+            .iter()
+            .any(|d| *d == p || d.canonicalize().is_ok_and(|d| d == p));
+        if p.is_dir() && !known {
             dirs.push(p);
             collect_alternates(dirs, depth + 1)?;
         }
@@ -222,29 +227,58 @@ fn read_packed_refs(file: &Path, out: &mut BTreeMap<String, RawRef>) -> Result<(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(unreadable(file, e)),
     };
-    for line in text.split(|&b| b == b'\n') {
-        // `^<oid>` peeled lines are ignored: tags are peeled from the objects themselves.
-        if line.is_empty() || line[0] == b'#' || line[0] == b'^' {
+    let lines = text.strip_suffix(b"\n").unwrap_or(&text);
+    for (n, line) in lines.split(|&b| b == b'\n').enumerate() {
+        // `^<oid>` peeled lines are checked but not used: tags are peeled from the objects.
+        if line.first() == Some(&b'#') {
             continue;
         }
-        let Some(sp) = line.iter().position(|&b| b == b' ') else {
-            continue;
+        let bad = || {
+            GitError::Corrupt(format!(
+                "{} line {}: unexpected line {:?} (git refuses this file too)",
+                file.display(),
+                n + 1,
+                String::from_utf8_lossy(&line[..line.len().min(80)])
+            ))
         };
-        if let Ok(id) = ObjectId::from_hex(&line[..sp]) {
-            let name = String::from_utf8_lossy(&line[sp + 1..])
-                .trim_end()
-                .to_string();
-            out.insert(name, RawRef::Direct(id));
+        if let Some(peeled) = line.strip_prefix(b"^") {
+            ObjectId::from_hex(peeled).map_err(|_| bad())?;
+            continue;
         }
+        let sp = line.iter().position(|&b| b == b' ').ok_or_else(bad)?;
+        let id = ObjectId::from_hex(&line[..sp]).map_err(|_| bad())?;
+        let name = std::str::from_utf8(&line[sp + 1..]).map_err(|_| bad())?;
+        if name.is_empty() || name.contains([' ', '\r', '\0']) {
+            return Err(bad());
+        }
+        out.insert(name.to_string(), RawRef::Direct(id));
     }
     Ok(())
 }
+
+/// Loose refs below `dir` (at most this deep: symlinked directories could loop).
+const MAX_REF_DEPTH: usize = 64;
 
 fn read_loose_refs(
     root: &Path,
     dir: &Path,
     out: &mut BTreeMap<String, RawRef>,
 ) -> Result<(), GitError> {
+    read_loose_refs_below(root, dir, out, 0)
+}
+
+fn read_loose_refs_below(
+    root: &Path,
+    dir: &Path,
+    out: &mut BTreeMap<String, RawRef>,
+    depth: usize,
+) -> Result<(), GitError> {
+    if depth > MAX_REF_DEPTH {
+        return Err(GitError::Corrupt(format!(
+            "{}: refs nested deeper than {MAX_REF_DEPTH} (a symlink loop?)",
+            dir.display()
+        )));
+    }
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -255,26 +289,68 @@ fn read_loose_refs(
         let path = entry.path();
         let ft = entry.file_type().map_err(|e| unreadable(&path, e))?;
         if ft.is_dir() {
-            read_loose_refs(root, &path, out)?;
+            read_loose_refs_below(root, &path, out, depth + 1)?;
         } else if ft.is_file() {
-            let Ok(text) = fs::read_to_string(&path) else {
-                continue;
-            };
-            let Some(r) = parse_ref_content(&text) else {
-                continue; // lock files and garbage are not refs
-            };
-            if path.extension().is_some_and(|e| e == "lock") {
-                continue;
-            }
-            if let Ok(rel) = path.strip_prefix(root) {
-                let name = rel
-                    .to_string_lossy()
-                    .replace(std::path::MAIN_SEPARATOR, "/");
-                out.insert(name, r);
-            }
+            read_ref_file(root, &path, out);
+        } else if ft.is_symlink() {
+            read_symlinked_ref(root, &path, out, depth)?;
         }
     }
     Ok(())
+}
+
+fn ref_name(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    Some(
+        rel.to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/"),
+    )
+}
+
+/// A regular loose ref file; lock files and garbage are not refs.
+fn read_ref_file(root: &Path, path: &Path, out: &mut BTreeMap<String, RawRef>) {
+    if path.extension().is_some_and(|e| e == "lock") {
+        return;
+    }
+    let Ok(text) = fs::read_to_string(path) else {
+        return;
+    };
+    if let (Some(r), Some(name)) = (parse_ref_content(&text), ref_name(root, path)) {
+        out.insert(name, r);
+    }
+}
+
+/// A symlink among the loose refs, read like git does: a link whose target starts with `refs/`
+/// is a symbolic ref to that name; any other link is followed (to a ref file, or a directory of
+/// refs). A link that leads nowhere readable is an error, never skipped.
+fn read_symlinked_ref(
+    root: &Path,
+    path: &Path,
+    out: &mut BTreeMap<String, RawRef>,
+    depth: usize,
+) -> Result<(), GitError> {
+    let Some(name) = ref_name(root, path) else {
+        return Ok(());
+    };
+    if let Ok(target) = fs::read_link(path)
+        && let Some(t) = target.to_str()
+        && t.starts_with("refs/")
+    {
+        out.insert(name, RawRef::Symbolic(t.to_string()));
+        return Ok(());
+    }
+    let meta = fs::metadata(path).map_err(|e| {
+        GitError::Corrupt(format!(
+            "loose ref {name} ({}) is a symlink to nothing readable: {e}",
+            path.display()
+        ))
+    })?;
+    if meta.is_dir() {
+        read_loose_refs_below(root, path, out, depth + 1)
+    } else {
+        read_ref_file(root, path, out);
+        Ok(())
+    }
 }
 
 /// Shell-style glob on ref names: `*` matches any run of characters (including `/`), `?` one

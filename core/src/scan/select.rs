@@ -127,7 +127,7 @@ fn peel_refs(refs: &[RefTip], odb: &Odb, rs: &mut ReadScratch, state: &ScanState
             Ok((id, Kind::Tree)) => t.trees.push(id),
             Ok((id, Kind::Blob)) => t.blobs.push(id),
             Ok((_, Kind::Tag)) => unreachable!("peel never returns a tag"),
-            Err(e) => state.skip(SkipReason::Missing, || format!("ref {}: {e}", r.name)),
+            Err(e) => report_unreadable(state, &format!("ref {}:", r.name), &r.target, &e),
         }
     }
     for v in [&mut t.commits, &mut t.trees, &mut t.blobs] {

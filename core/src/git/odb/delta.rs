@@ -41,7 +41,9 @@ pub fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), OdbErro
     let result_size =
         usize::try_from(result_size).map_err(|_| OdbError::corrupt("delta result too large"))?;
     out.clear();
-    out.try_reserve_exact(result_size)
+    // The announced size is checked at the end, never trusted for more than a first reserve:
+    // the buffer grows with the bytes the instructions really produce.
+    out.try_reserve_exact(result_size.min(16 << 20))
         .map_err(|_| OdbError::corrupt("delta result does not fit in memory"))?;
     let mut i = n1 + n2;
     while i < delta.len() {

@@ -107,34 +107,23 @@ impl LooseObjects {
         if size > limit {
             return Err(OdbError::TooLarge { size, limit });
         }
-        let size = size as usize;
+        let bad = |what: String| OdbError::corrupt(format!("{}: {what}", path.display()));
+        let size = usize::try_from(size).map_err(|_| bad("does not fit in memory".into()))?;
         out.clear();
-        out.try_reserve_exact(size)
-            .map_err(|_| OdbError::corrupt("loose object does not fit in memory"))?;
         out.extend_from_slice(&head[nul + 1..produced]);
-        if out.len() > size {
-            return Err(OdbError::corrupt(format!(
-                "{}: object longer than its header says",
-                path.display()
-            )));
-        }
-        let have = out.len();
-        out.resize(size, 0);
         let consumed = z.total_in() as usize;
-        let status = if have < size || consumed < raw.len() {
-            z.decompress(
-                &raw[consumed..],
-                &mut out[have..],
-                gix_zlib::FlushDecompress::Finish,
-            )
-            .map_err(|e| OdbError::corrupt(format!("{}: zlib: {e}", path.display())))?
-        } else {
-            gix_zlib::Status::StreamEnd
-        };
-        if z.total_out() as usize != size + nul + 1 || status != gix_zlib::Status::StreamEnd {
-            return Err(OdbError::corrupt(format!(
-                "{}: truncated or oversized loose object",
-                path.display()
+        super::inflate::inflate_exact(z, &raw[consumed..], out, size).map_err(bad)?;
+        // The name is the id: SHA-1 of the header and the content.
+        let mut h = gix_hash::hasher(gix_hash::Kind::Sha1);
+        h.update(&head[..=nul]);
+        h.update(out);
+        let actual = h
+            .try_finalize()
+            .map_err(|e| bad(format!("SHA-1 collision attack detected: {e}")))?;
+        let expected = self.id(index);
+        if actual.as_ref() != expected {
+            return Err(bad(format!(
+                "content hashes to {actual}, not to the object id {expected} its name says"
             )));
         }
         Ok(kind)

@@ -8,9 +8,12 @@
 
 pub mod cache;
 pub mod delta;
+pub(crate) mod inflate;
 pub mod loose;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use gix_hash::{ObjectId, oid};
@@ -43,11 +46,24 @@ impl OdbError {
     }
 }
 
+/// Longest delta chain followed (git writes at most 4,095; its readers have no limit). Memory
+/// stays bounded by the object size limit whatever the length: chains are walked iteratively.
+pub const MAX_DELTA_CHAIN: usize = 100_000;
+
+/// The largest delta instruction stream accepted for objects of at most `limit` bytes (git's
+/// deltas are never much larger than their result).
+pub fn delta_limit(limit: u64) -> u64 {
+    limit.saturating_mul(2).saturating_add(1 << 20)
+}
+
 /// One pack: mapped data and index.
 pub struct Pack {
     pub id: u32,
     pub data: gix_pack::data::File,
     pub index: gix_pack::index::File,
+    /// (offset, index position) of every entry, sorted by offset: built on the first random
+    /// read that needs an entry's CRC32.
+    by_offset: OnceLock<Vec<(u64, u32)>>,
 }
 
 impl Pack {
@@ -61,14 +77,32 @@ impl Pack {
         })
     }
 
+    /// The CRC32 the `.idx` records for the entry at `offset` (`None` for version-1 indexes,
+    /// which have none, and for offsets that are no entry).
+    pub fn crc_at_offset(&self, offset: u64) -> Option<u32> {
+        let table = self.by_offset.get_or_init(|| {
+            let idx = &self.index;
+            let mut t: Vec<(u64, u32)> = (0..idx.num_objects())
+                .map(|i| (idx.pack_offset_at_index(i), i))
+                .collect();
+            t.sort_unstable();
+            t
+        });
+        let at = table.binary_search_by_key(&offset, |x| x.0).ok()?;
+        self.index.crc32_at_index(table[at].1)
+    }
+
     /// Inflate the compressed payload of `entry` (the object, or the delta instructions) into
-    /// `out`, which is resized to the announced size.
+    /// `out`, which must come out at exactly the announced size (refused above `limit`; memory
+    /// grows with the bytes that really arrive). With `crc`, the entry's bytes (header and
+    /// compressed data) must have that CRC32, as the `.idx` records it.
     pub fn inflate(
         &self,
         entry: &gix_pack::data::Entry,
         z: &mut gix_zlib::Decompress,
         out: &mut Vec<u8>,
         limit: u64,
+        crc: Option<u32>,
     ) -> Result<(), OdbError> {
         if entry.decompressed_size > limit {
             return Err(OdbError::TooLarge {
@@ -76,30 +110,30 @@ impl Pack {
                 limit,
             });
         }
-        let size = entry.decompressed_size as usize;
+        let at = entry.pack_offset();
+        let bad = |what: String| {
+            OdbError::corrupt(format!("{}: entry at {at}: {what}", self.path().display()))
+        };
+        let size = usize::try_from(entry.decompressed_size)
+            .map_err(|_| bad("does not fit in memory".into()))?;
         let input = self
             .data
             .entry_slice(entry.data_offset..self.data.pack_end() as u64)
-            .ok_or_else(|| OdbError::corrupt("pack entry data lies beyond the pack end"))?;
+            .ok_or_else(|| bad("data lies beyond the pack end".into()))?;
         out.clear();
-        out.try_reserve_exact(size)
-            .map_err(|_| OdbError::corrupt("pack entry does not fit in memory"))?;
-        out.resize(size, 0);
         z.reset();
-        let status = z
-            .decompress(input, out, gix_zlib::FlushDecompress::Finish)
-            .map_err(|e| {
-                OdbError::corrupt(format!(
-                    "zlib error in pack entry at {}: {e}",
-                    entry.data_offset
-                ))
-            })?;
-        if status != gix_zlib::Status::StreamEnd || z.total_out() != size as u64 {
-            return Err(OdbError::corrupt(format!(
-                "pack entry at {} inflates to {} bytes, header says {size}",
-                entry.data_offset,
-                z.total_out()
-            )));
+        inflate::inflate_exact(z, input, out, size).map_err(bad)?;
+        if let Some(expected) = crc {
+            let raw = self
+                .data
+                .entry_slice(at..entry.data_offset + z.total_in())
+                .ok_or_else(|| bad("data lies beyond the pack end".into()))?;
+            let actual = crc32fast::hash(raw);
+            if actual != expected {
+                return Err(bad(format!(
+                    "CRC32 {actual:08x} does not match {expected:08x} recorded in its .idx"
+                )));
+            }
         }
         Ok(())
     }
@@ -128,6 +162,20 @@ struct FileStamp {
     path: PathBuf,
     len: u64,
     mtime: Option<SystemTime>,
+}
+
+/// `Io` unless `path` is a regular file this process can open for reading (a pack or index
+/// that cannot be read is reported like any unreadable repository file, not as corrupt).
+fn readable_file(path: &Path) -> Result<(), OdbError> {
+    let io = |source| OdbError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::other("not a regular file")));
+    }
+    std::fs::File::open(path).map(drop).map_err(io)
 }
 
 fn stamp(path: &Path) -> Option<FileStamp> {
@@ -173,8 +221,13 @@ impl Odb {
             let first_id = packs.len() as u32;
             for idx_path in idx_paths {
                 let pack_path = idx_path.with_extension("pack");
-                if !pack_path.is_file() {
-                    continue; // an .idx without its pack is debris from an interrupted fetch
+                match std::fs::metadata(&pack_path) {
+                    // An .idx without its pack is debris from an interrupted fetch.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    _ => {
+                        readable_file(&pack_path)?;
+                        readable_file(&idx_path)?;
+                    }
                 }
                 let index = gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1)
                     .map_err(|e| OdbError::corrupt(format!("{}: {e}", idx_path.display())))?;
@@ -194,6 +247,7 @@ impl Odb {
                     id: packs.len() as u32,
                     data,
                     index,
+                    by_offset: OnceLock::new(),
                 });
             }
             let dir_packs: Vec<u32> = (first_id..packs.len() as u32).collect();
@@ -310,92 +364,135 @@ impl Odb {
     }
 
     /// Decode a packed object, returning shared bytes from (or newly put into) the cache.
+    ///
+    /// Iterative whatever the chain: walks down to a cached or undeltified base (following
+    /// ref-deltas into other packs and loose objects), then applies the deltas back up. A chain
+    /// longer than [`MAX_DELTA_CHAIN`] or coming back to a ref-delta it already passed (a cycle;
+    /// ofs-deltas only point backwards) is corrupt. `_depth` is unused (kept for callers).
     pub(crate) fn read_packed(
         &self,
         pack: u32,
         offset: u64,
         s: &mut ReadScratch,
-        depth: usize,
+        _depth: usize,
     ) -> Result<(Kind, cache::Shared), OdbError> {
         if let Some(hit) = s.cache.get(pack, offset) {
             return Ok(hit);
         }
-        // Walk down the chain to a cached or undeltified base, remembering the deltas.
-        let p = &self.packs[pack as usize];
         let mut chain = std::mem::take(&mut s.chain);
         chain.clear();
-        let mut at = offset;
-        let (kind, mut cur) = loop {
-            if chain.len() > 10_000 {
-                return Err(OdbError::corrupt("delta chain longer than 10000 (cycle?)"));
+        let res = self
+            .find_base(pack, offset, s, &mut chain)
+            .and_then(|(kind, base)| self.apply_chain(kind, base, &mut chain, s));
+        chain.clear();
+        s.chain = chain;
+        res
+    }
+
+    /// Walks from the entry at (`pack`, `offset`) down its delta chain, pushing each delta met
+    /// onto `chain`, to the base: a cached object, an undeltified entry or a loose object.
+    fn find_base(
+        &self,
+        pack: u32,
+        offset: u64,
+        s: &mut ReadScratch,
+        chain: &mut Vec<(u32, u64, gix_pack::data::Entry)>,
+    ) -> Result<(Kind, cache::Shared), OdbError> {
+        let (mut p, mut at) = (pack, offset);
+        s.ref_hops.clear();
+        loop {
+            if chain.len() >= MAX_DELTA_CHAIN {
+                return Err(OdbError::corrupt(format!(
+                    "delta chain of object at {offset} in {} is longer than {MAX_DELTA_CHAIN}",
+                    self.packs[pack as usize].path().display()
+                )));
             }
             if !chain.is_empty()
-                && let Some(hit) = s.cache.get(pack, at)
+                && let Some(hit) = s.cache.get(p, at)
             {
-                break hit;
+                return Ok(hit);
             }
-            let e = p.entry(at)?;
+            let pk = &self.packs[p as usize];
+            let e = pk.entry(at)?;
             match e.header {
                 Header::OfsDelta { base_distance } => {
-                    let base = Header::verified_base_pack_offset(at, base_distance)
-                        .ok_or_else(|| OdbError::corrupt("ofs-delta base offset out of range"))?;
-                    chain.push((at, e));
+                    let base =
+                        Header::verified_base_pack_offset(at, base_distance).ok_or_else(|| {
+                            OdbError::corrupt(format!(
+                                "{}: ofs-delta at {at} points at itself or before the pack",
+                                pk.path().display()
+                            ))
+                        })?;
+                    chain.push((p, at, e));
                     at = base;
                 }
                 Header::RefDelta { base_id } => {
-                    if depth > 64 {
-                        return Err(OdbError::corrupt("ref-delta recursion too deep"));
+                    if !s.ref_hops.insert((p, at)) {
+                        return Err(OdbError::corrupt(format!(
+                            "{}: delta cycle through the ref-delta at {at} (base {base_id})",
+                            pk.path().display()
+                        )));
                     }
-                    let base = match self.locate(&base_id) {
+                    chain.push((p, at, e));
+                    match self.locate(&base_id) {
                         Some(Location::Packed {
                             pack: bp,
                             offset: bo,
-                        }) => self.read_packed(bp, bo, s, depth + 1)?,
+                        }) => (p, at) = (bp, bo),
                         Some(Location::Loose { index }) => {
                             let mut buf = Vec::new();
                             let k = self.loose.read(index, &mut s.z, &mut buf, s.limit)?;
-                            (k, cache::Shared::new(buf))
+                            return Ok((k, cache::Shared::new(buf)));
                         }
                         None => return Err(OdbError::Missing(base_id)),
-                    };
-                    chain.push((at, e));
-                    break base;
+                    }
                 }
                 _ => {
                     let kind = e.header.as_kind().expect("base entries have a kind");
                     let mut buf = Vec::new();
-                    p.inflate(&e, &mut s.z, &mut buf, s.limit)?;
+                    pk.inflate(&e, &mut s.z, &mut buf, s.limit, pk.crc_at_offset(at))?;
                     let data = cache::Shared::new(buf);
-                    s.cache.put(pack, at, kind, data.clone());
-                    break (kind, data);
+                    s.cache.put(p, at, kind, data.clone());
+                    return Ok((kind, data));
                 }
             }
-        };
-        // Apply the deltas from the base up to the requested object, caching each result.
-        while let Some((at, e)) = chain.pop() {
-            let mut d = std::mem::take(&mut s.buf_a);
-            if e.decompressed_size > s.limit.saturating_add(1 << 20) {
-                return Err(OdbError::TooLarge {
-                    size: e.decompressed_size,
-                    limit: s.limit,
-                });
-            }
-            p.inflate(&e, &mut s.z, &mut d, u64::MAX)?;
-            let size = delta::result_size(&d)?;
-            if size > s.limit {
-                s.buf_a = d;
-                return Err(OdbError::TooLarge {
-                    size,
-                    limit: s.limit,
-                });
-            }
-            let mut out = Vec::new();
-            delta::apply(&cur, &d, &mut out)?;
-            cur = cache::Shared::new(out);
-            s.buf_a = d;
-            s.cache.put(pack, at, kind, cur.clone());
         }
-        s.chain = chain;
+    }
+
+    /// Applies the deltas of `chain` (innermost last) to `base`, caching each result.
+    fn apply_chain(
+        &self,
+        kind: Kind,
+        base: cache::Shared,
+        chain: &mut Vec<(u32, u64, gix_pack::data::Entry)>,
+        s: &mut ReadScratch,
+    ) -> Result<(Kind, cache::Shared), OdbError> {
+        let mut cur = base;
+        while let Some((p, at, e)) = chain.pop() {
+            let pk = &self.packs[p as usize];
+            let mut d = std::mem::take(&mut s.buf_a);
+            let limit = s.limit;
+            let applied = pk
+                .inflate(
+                    &e,
+                    &mut s.z,
+                    &mut d,
+                    delta_limit(limit),
+                    pk.crc_at_offset(at),
+                )
+                .and_then(|()| {
+                    let size = delta::result_size(&d)?;
+                    if size > limit {
+                        return Err(OdbError::TooLarge { size, limit });
+                    }
+                    let mut out = Vec::new();
+                    delta::apply(&cur, &d, &mut out)?;
+                    Ok(out)
+                });
+            s.buf_a = d;
+            cur = cache::Shared::new(applied?);
+            s.cache.put(p, at, kind, cur.clone());
+        }
         Ok((kind, cur))
     }
 
@@ -448,7 +545,9 @@ pub struct ReadScratch {
     /// Objects larger than this are refused with `TooLarge`.
     pub limit: u64,
     buf_a: Vec<u8>,
-    chain: Vec<(u64, gix_pack::data::Entry)>,
+    chain: Vec<(u32, u64, gix_pack::data::Entry)>,
+    /// Ref-deltas passed by the current read, to detect cycles.
+    ref_hops: HashSet<(u32, u64)>,
 }
 
 impl ReadScratch {
@@ -459,6 +558,7 @@ impl ReadScratch {
             limit,
             buf_a: Vec::new(),
             chain: Vec::new(),
+            ref_hops: HashSet::new(),
         }
     }
 }
