@@ -204,6 +204,16 @@ pub enum SinkAction {
 /// Receives events while the scan runs. Called concurrently from worker threads.
 pub trait EventSink: Sync {
     fn event(&self, event: Event<'_>) -> SinkAction;
+
+    /// Called once, after the last finding and commit event and before the scan persists its
+    /// results: return when every event so far has reached its consumer. A sink that buffers
+    /// events (the pull-style [`ScanStream`](crate::scan::stream::ScanStream)) waits here until
+    /// they were taken, so a consumer that stops reading never has results stored that it did
+    /// not see. `Stop` aborts the scan, which then persists nothing. Synchronous sinks have
+    /// delivered every event when `event` returned: the default returns `Continue` at once.
+    fn delivered(&self) -> SinkAction {
+        SinkAction::Continue
+    }
 }
 
 impl<F> EventSink for F

@@ -187,3 +187,57 @@ fn stream_abort_ends_with_aborted_and_errors_arrive_as_done() {
     assert_eq!(r.unwrap_err().kind(), ErrorKind::RepoNotFound);
     assert!(events.iter().all(|e| e.type_name() == "progress"));
 }
+
+#[test]
+fn a_consumer_that_stops_reading_part_way_gets_nothing_persisted() {
+    // Batches of one event in a queue deep enough for the whole scan: without a delivery check,
+    // the scan would run to its end and persist while its consumer has read one event.
+    let store = Arc::new(scangit_core::store::MemoryStore::new());
+    let with_store = || ScanOptions {
+        store: Some(scangit_core::StoreRef(store.clone())),
+        ..reveal()
+    };
+    let config = StreamConfig {
+        batch_events: 1,
+        queue_batches: 100_000,
+    };
+    let everything = scan_ok(tiny_corpus(), reveal()).secrets().len();
+    assert!(everything > 1, "the corpus has findings");
+
+    let mut s = start(with_store(), config);
+    assert!(matches!(
+        s.next_batch(Duration::from_secs(10)),
+        NextBatch::Events(_)
+    ));
+    // Give the scan every chance to finish on its own.
+    let t = Instant::now();
+    while s.is_running() && t.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        s.is_running(),
+        "the scan waits for its consumer before it persists"
+    );
+    drop(s); // the consumer stops reading: a `break` out of a Python or JS loop
+
+    // Nothing was stored, so the next scan into the same store reports every finding again.
+    let (events, result) = drain(start(with_store(), StreamConfig::default()));
+    result.unwrap();
+    let mut secrets: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            OwnedEvent::Finding(f) => Some(f.secret.clone()),
+            _ => None,
+        })
+        .collect();
+    secrets.sort();
+    secrets.dedup();
+    assert_eq!(secrets.len(), everything);
+    // And that scan, read to its end, persisted: a third one has nothing new.
+    let (events, result) = drain(start(with_store(), StreamConfig::default()));
+    result.unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.type_name() == "finding").count(),
+        0
+    );
+}

@@ -110,6 +110,8 @@ pub fn scan(
         return Err(ScanError::ConcurrentMaintenance(what));
     }
     state.check()?;
+    // Nothing is stored that the consumer did not receive.
+    state.delivered()?;
     let (outcome, skipped) = state.outcome();
     timed(&mut timings.finalize, || {
         persist::persist(&state, &opened, &sel, outcome)
@@ -178,7 +180,7 @@ fn make_plan(
             Some(t) => t,
             None => exec::build_tables(odb, budget.threads, &should_abort)?,
         };
-        modes::add_unreachable_blobs(odb, &all, &mut plan, budget);
+        modes::add_unreachable_blobs(odb, &all, &mut plan);
         tables = Some(all);
     }
     Ok((plan, tables))

@@ -83,6 +83,14 @@ impl<'a> ScanState<'a> {
         }
     }
 
+    /// Wait until the sink has delivered every event so far (see [`EventSink::delivered`]).
+    pub fn delivered(&self) -> Result<(), ScanError> {
+        if self.sink.delivered() == SinkAction::Stop {
+            self.sink_stopped.store(true, Ordering::Relaxed);
+        }
+        self.check()
+    }
+
     pub fn emit(&self, e: Event<'_>) {
         if self.sink.event(e) == SinkAction::Stop {
             self.sink_stopped.store(true, Ordering::Relaxed);

@@ -9,11 +9,18 @@
 //! consumer promptly even when the scan produces few events. Order is kept: batches leave the
 //! pending buffer under one lock, oldest first, and the summary is always the last event.
 //!
+//! Results are persisted only after the consumer has received every finding and commit event:
+//! before persisting, the scan waits (in [`EventSink::delivered`]) until every batch handed over
+//! was returned by `next_batch` *and* the consumer asked for more after the last one. A consumer
+//! that stops reading part-way (a `break` out of a Python or JS loop) aborts the scan instead of
+//! leaving a store that believes it was told about findings it never saw.
+//!
 //! Dropping a stream (or calling [`ScanStream::abort`]) aborts the scan; drop also joins the scan
 //! thread, so no native thread outlives the stream.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -93,6 +100,10 @@ struct Shared {
     pending: Mutex<Vec<OwnedEvent>>,
     abort: AbortToken,
     config: StreamConfig,
+    /// Batches handed towards the consumer (queued, or taken from `pending` by it).
+    handed: AtomicU64,
+    /// Batches the consumer has returned and then asked past (set at each `next_batch`).
+    acked: AtomicU64,
 }
 
 struct BatchSink {
@@ -109,6 +120,8 @@ impl BatchSink {
         }
         let mut batch =
             std::mem::replace(pending, Vec::with_capacity(self.shared.config.batch_events));
+        // Counted before it can be received, so `acked` never passes `handed`.
+        self.shared.handed.fetch_add(1, Ordering::SeqCst);
         loop {
             match self.tx.send_timeout(batch, Duration::from_millis(20)) {
                 Ok(()) => return true,
@@ -134,6 +147,20 @@ impl EventSink for BatchSink {
         }
         SinkAction::Continue
     }
+
+    fn delivered(&self) -> SinkAction {
+        if !self.flush(&mut self.shared.pending.lock()) {
+            return SinkAction::Stop;
+        }
+        // Wait for the consumer to come back for more after the last batch.
+        while self.shared.acked.load(Ordering::SeqCst) < self.shared.handed.load(Ordering::SeqCst) {
+            if self.shared.abort.is_aborted() {
+                return SinkAction::Stop;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        SinkAction::Continue
+    }
 }
 
 /// A scan in progress on its own thread; see the module documentation.
@@ -142,6 +169,8 @@ pub struct ScanStream {
     rx: Receiver<Vec<OwnedEvent>>,
     thread: Option<JoinHandle<Result<ScanReport, ScanError>>>,
     done: bool,
+    /// Batches returned by `next_batch`.
+    returned: u64,
 }
 
 impl ScanStream {
@@ -167,6 +196,8 @@ impl ScanStream {
             pending: Mutex::new(Vec::with_capacity(config.batch_events)),
             abort,
             config,
+            handed: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
         });
         let (tx, rx) = bounded(config.queue_batches);
         let sink = BatchSink {
@@ -198,6 +229,7 @@ impl ScanStream {
             rx,
             thread: Some(thread),
             done: false,
+            returned: 0,
         })
     }
 
@@ -221,11 +253,21 @@ impl ScanStream {
         self.done
     }
 
-    /// Wait up to `wait` for events. See [`NextBatch`].
+    /// Wait up to `wait` for events. See [`NextBatch`]. Calling it acknowledges every batch
+    /// returned before: the scan persists its results only once all were acknowledged.
     pub fn next_batch(&mut self, wait: Duration) -> NextBatch {
         if self.done {
             return NextBatch::Finished;
         }
+        self.shared.acked.store(self.returned, Ordering::SeqCst);
+        let next = self.receive(wait);
+        if matches!(next, NextBatch::Events(_)) {
+            self.returned += 1;
+        }
+        next
+    }
+
+    fn receive(&mut self, wait: Duration) -> NextBatch {
         match self.rx.recv_timeout(wait) {
             Ok(batch) => NextBatch::Events(batch),
             Err(RecvTimeoutError::Timeout) => {
@@ -238,6 +280,7 @@ impl ScanStream {
                 if pending.is_empty() {
                     NextBatch::Pending
                 } else {
+                    self.shared.handed.fetch_add(1, Ordering::SeqCst);
                     NextBatch::Events(std::mem::take(&mut *pending))
                 }
             }
