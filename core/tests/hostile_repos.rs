@@ -75,9 +75,16 @@ fn an_index_naming_two_blobs_at_one_pack_entry_makes_the_scan_partial() {
         .find(|c| c.reason.as_str() == "corrupt")
         .expect("a corrupt skip");
     assert_eq!(corrupt.count, 1, "{summary:?}");
-    assert!(corrupt.examples[0].contains("never decoded"), "{summary:?}");
-    // What could be read is still reported.
+    // The entry belongs to the id whose recorded CRC32 matches its bytes; the other id is
+    // skipped, naming the lie.
+    assert!(
+        corrupt.examples[0].contains(".idx also names"),
+        "{summary:?}"
+    );
+    assert!(corrupt.examples[0].contains(&blob_b), "{summary:?}");
+    // What could be read is still reported, under the id whose bytes it is.
     assert_eq!(s.secrets().len(), 1, "{:?}", s.secrets());
+    assert!(s.secrets().contains(&a), "{:?}", s.secrets());
 }
 
 /// A repository with one commit holding `file` at a path `depth` directories deep.

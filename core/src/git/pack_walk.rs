@@ -62,10 +62,7 @@ impl PackTable {
     pub fn build(pack: &Pack) -> PackTable {
         let idx = &pack.index;
         let n = idx.num_objects() as usize;
-        let mut order: Vec<(u64, u32)> = (0..n as u32)
-            .map(|i| (idx.pack_offset_at_index(i), i))
-            .collect();
-        order.sort_unstable();
+        let order = pack.offset_order();
         let offsets: Vec<u64> = order.iter().map(|o| o.0).collect();
         let mut by_index_pos = vec![NONE; n];
         for (e, (_, pos)) in order.iter().enumerate() {
@@ -86,6 +83,19 @@ impl PackTable {
         let mut pending_ref = Vec::new();
         for e in 0..n {
             let off = t.offsets[e];
+            if e > 0 && t.offsets[e - 1] == off {
+                // A lying `.idx`: another id was already given this offset (the one whose CRC32
+                // matches the bytes there, see `Pack::offset_order`).
+                let first = t.first_at(off).expect("an entry at this offset");
+                t.corrupt.push((
+                    e as u32,
+                    format!(
+                        "the .idx also names {} at offset {off}, whose bytes are not this object",
+                        pack.index.oid_at_index(t.index_pos[first as usize])
+                    ),
+                ));
+                continue;
+            }
             let entry = match pack.entry(off) {
                 Ok(x) => x,
                 Err(err) => {
@@ -97,7 +107,8 @@ impl PackTable {
             match entry.header {
                 Header::OfsDelta { base_distance } => {
                     match Header::verified_base_pack_offset(off, base_distance)
-                        .and_then(|b| t.offsets.binary_search(&b).ok())
+                        .and_then(|b| t.first_at(b))
+                        .map(|b| b as usize)
                     {
                         Some(b) => {
                             t.base[e] = b as u32;
@@ -185,9 +196,21 @@ impl PackTable {
         self.offsets.is_empty()
     }
 
-    /// Entry index of the object at `offset`.
-    pub fn entry_at(&self, offset: u64) -> Option<u32> {
-        self.offsets.binary_search(&offset).ok().map(|e| e as u32)
+    /// Entry index of the object at `offset` (the first of a run that a lying `.idx` gave one
+    /// offset).
+    fn first_at(&self, offset: u64) -> Option<u32> {
+        let e = self.offsets.partition_point(|&o| o < offset);
+        (self.offsets.get(e) == Some(&offset)).then_some(e as u32)
+    }
+
+    /// Entry index of object `id` at `offset`: the entry there, or, when the `.idx` gave that
+    /// offset to several ids, the one it names `id`.
+    pub fn entry_at(&self, pack: &Pack, offset: u64, id: &gix_hash::oid) -> Option<u32> {
+        let first = self.first_at(offset)?;
+        (first..self.len() as u32)
+            .take_while(|&e| self.offsets[e as usize] == offset)
+            .find(|&e| self.id(pack, e) == id)
+            .or(Some(first))
     }
 
     /// The id of entry `e`.
@@ -496,7 +519,8 @@ impl DeltaTree<'_> {
     }
 }
 
-/// Skips entry `e` and the wanted entries below it, reporting each with `err`.
+/// Skips entry `e` and the wanted entries below it, reporting `e` with `err` and the entries
+/// below with the base that could not be decoded.
 fn skip_subtree(
     trav: &Traversal,
     e: u32,
@@ -513,6 +537,7 @@ fn skip_subtree(
                         size: *size,
                         limit: *limit,
                     },
+                    other if x == e => OdbError::corrupt(other.to_string()),
                     other => {
                         OdbError::corrupt(format!("a delta base could not be decoded: {other}"))
                     }

@@ -17,7 +17,7 @@ use super::budget::Budget;
 use super::modes::Plan;
 use super::state::ScanState;
 use crate::events::{Phase, SkipReason};
-use crate::git::odb::{Location, Odb, OdbError, ReadScratch};
+use crate::git::odb::{Location, Odb, OdbError, Pack, ReadScratch};
 use crate::git::pack_walk::{self, EntryProblem, ExecScratch, Flow, PackTable, Traversal};
 use crate::{Engine, ScanError};
 
@@ -128,7 +128,13 @@ pub(super) fn place(
         .into_iter()
         .map(|pid| {
             let table = tables[pid as usize].take().expect("one table per pack");
-            traverse_wanted(table, &per_pack[&pid], &mut missing)
+            traverse_wanted(
+                &odb.packs[pid as usize],
+                table,
+                &per_pack[&pid],
+                plan,
+                &mut missing,
+            )
         })
         .collect();
     Ok(Placement {
@@ -141,14 +147,16 @@ pub(super) fn place(
 /// Mark the `wanted` (offset, plan index) entries of one pack for traversal; offsets that are
 /// no entry of the table go to `missing`.
 fn traverse_wanted(
+    pack: &Pack,
     table: PackTable,
     wanted: &[(u64, u32)],
+    plan: &Plan,
     missing: &mut Vec<u32>,
 ) -> PackPlacement {
     let mut plan_of = vec![pack_walk::NONE; table.len()];
     let mut entries = Vec::with_capacity(wanted.len());
     for &(offset, i) in wanted {
-        match table.entry_at(offset) {
+        match table.entry_at(pack, offset, &plan.blobs[i as usize].id) {
             Some(e) => {
                 plan_of[e as usize] = i;
                 entries.push(e);

@@ -77,19 +77,75 @@ impl Pack {
         })
     }
 
-    /// The CRC32 the `.idx` records for the entry at `offset` (`None` for version-1 indexes,
-    /// which have none, and for offsets that are no entry).
-    pub fn crc_at_offset(&self, offset: u64) -> Option<u32> {
-        let table = self.by_offset.get_or_init(|| {
+    /// Every entry as (offset, index position), sorted by offset; built once per pack. A hostile
+    /// `.idx` may name several ids at one offset: the run of such rows starts with the one whose
+    /// recorded CRC32 matches the bytes there (or, when none does, the lowest id), which is the
+    /// row that [`Pack::crc_at_offset`] and the pack table treat as the entry at that offset.
+    pub fn offset_order(&self) -> &[(u64, u32)] {
+        self.by_offset.get_or_init(|| {
             let idx = &self.index;
             let mut t: Vec<(u64, u32)> = (0..idx.num_objects())
                 .map(|i| (idx.pack_offset_at_index(i), i))
                 .collect();
             t.sort_unstable();
+            let mut run = 0;
+            while run < t.len() {
+                let end = run + t[run..].partition_point(|x| x.0 == t[run].0);
+                if end - run > 1
+                    && let Some(actual) = self.raw_crc(t[run].0)
+                    && let Some(k) =
+                        (run..end).find(|&k| idx.crc32_at_index(t[k].1) == Some(actual))
+                {
+                    t[run..=k].rotate_right(1);
+                }
+                run = end;
+            }
             t
-        });
-        let at = table.binary_search_by_key(&offset, |x| x.0).ok()?;
-        self.index.crc32_at_index(table[at].1)
+        })
+    }
+
+    /// The CRC32 the `.idx` records for the entry at `offset` (`None` for version-1 indexes,
+    /// which have none, and for offsets that are no entry).
+    pub fn crc_at_offset(&self, offset: u64) -> Option<u32> {
+        let table = self.offset_order();
+        let at = table.partition_point(|x| x.0 < offset);
+        let &(found, pos) = table.get(at)?;
+        if found != offset {
+            return None;
+        }
+        self.index.crc32_at_index(pos)
+    }
+
+    /// The CRC32 of the entry's bytes at `offset` (header and compressed data, found by
+    /// inflating into a small scratch buffer): `None` if it cannot be parsed.
+    fn raw_crc(&self, offset: u64) -> Option<u32> {
+        let entry = self.data.entry(offset).ok()?;
+        let input = self
+            .data
+            .entry_slice(entry.data_offset..self.data.pack_end() as u64)?;
+        let mut z = gix_zlib::Decompress::new();
+        let mut scratch = vec![0u8; 32 << 10];
+        loop {
+            let before = (z.total_in(), z.total_out());
+            let consumed = z.total_in() as usize;
+            let status = z
+                .decompress(
+                    &input[consumed..],
+                    &mut scratch,
+                    gix_zlib::FlushDecompress::None,
+                )
+                .ok()?;
+            if status == gix_zlib::Status::StreamEnd {
+                break;
+            }
+            if (z.total_in(), z.total_out()) == before {
+                return None; // truncated: no progress
+            }
+        }
+        let raw = self
+            .data
+            .entry_slice(offset..entry.data_offset + z.total_in())?;
+        Some(crc32fast::hash(raw))
     }
 
     /// Inflate the compressed payload of `entry` (the object, or the delta instructions) into
