@@ -538,9 +538,13 @@ fn opening_a_store_while_another_connection_holds_the_file_waits_instead_of_fail
     // new store file at the same moment failed that way. `open` must wait like a commit does.
     let dir = temp_dir("open-busy");
     let db = dir.path().join("store.db");
+    // The holder is another opener of the same new store, half-way through creating it.
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder
-        .execute_batch("CREATE TABLE t(x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); BEGIN EXCLUSIVE; \
+             INSERT INTO schema_version VALUES (0);",
+        )
         .unwrap();
     let release = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(400));
@@ -554,4 +558,69 @@ fn opening_a_store_while_another_connection_holds_the_file_waits_instead_of_fail
         t.elapsed() >= std::time::Duration::from_millis(300),
         "it waited for the lock"
     );
+}
+
+#[test]
+fn files_that_are_not_our_stores_are_refused_and_left_unchanged() {
+    let dir = temp_dir("foreign");
+    // Another program's SQLite database (rollback journal, its own tables).
+    let theirs = dir.path().join("theirs.db");
+    let conn = rusqlite::Connection::open(&theirs).unwrap();
+    conn.execute_batch("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');")
+        .unwrap();
+    drop(conn);
+    // A database with another application id and no tables.
+    let tagged = dir.path().join("tagged.db");
+    let conn = rusqlite::Connection::open(&tagged).unwrap();
+    conn.pragma_update(None, "application_id", 0x1234).unwrap();
+    drop(conn);
+    let text = dir.path().join("notes.txt");
+    std::fs::write(
+        &text,
+        "not a database at all, but long enough to have a header\n",
+    )
+    .unwrap();
+    let folder = dir.path().join("folder.db");
+    std::fs::create_dir(&folder).unwrap();
+
+    for (path, what) in [
+        (&theirs, "tables users"),
+        (&tagged, "application_id 0x1234"),
+        (&text, "not a SQLite database"),
+        (&folder, "is a directory"),
+    ] {
+        let before = std::fs::read(path).ok();
+        let err = SqliteStore::open(path).err().expect("refused");
+        assert!(matches!(err, StoreError::Foreign(_)), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(what), "{message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+        assert_eq!(
+            ScanError::from(err).kind(),
+            ErrorKind::Store,
+            "a store error"
+        );
+        assert_eq!(
+            std::fs::read(path).ok(),
+            before,
+            "{} unchanged",
+            path.display()
+        );
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        assert!(!std::path::Path::new(&wal).exists(), "no WAL file made");
+    }
+    let conn = rusqlite::Connection::open(&theirs).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "their journal mode is theirs");
+
+    // Our own stores, new or existing, and an empty file, open.
+    let ours = dir.path().join("ours.db");
+    drop(SqliteStore::open(&ours).unwrap());
+    SqliteStore::open(&ours).unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    SqliteStore::open(&empty).unwrap();
 }

@@ -60,6 +60,10 @@ pub enum StoreError {
     /// The file was written by a newer version of this library.
     #[error("store schema version {found} is newer than this build supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The file is something else: not SQLite, or another program's database. Nothing in it
+    /// was changed.
+    #[error("not a scangit store: {0}")]
+    Foreign(String),
     /// A fixed-size resource (the 32-bit ordinal space) ran out.
     #[error("store capacity exceeded: {0}")]
     Capacity(String),

@@ -192,6 +192,8 @@ impl SqliteStore {
 
     pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        // Before anything writes (WAL, the schema): another program's file stays untouched.
+        refuse_foreign(&path, options.busy_timeout)?;
         let mut conn = Connection::open(&path)
             .map_err(|e| StoreError::backend(format!("sqlite: open {}", path.display()), e))?;
         conn.busy_timeout(options.busy_timeout)
@@ -282,9 +284,104 @@ impl SqliteStore {
             .map_err(sql("read a finding row"))
     }
 
+    /// Fault injection for tests (SQLite's own test idea, at the statement-execution level):
+    /// SQLite calls a progress handler every `every` virtual-machine instructions; the `step`th
+    /// call (1-based) interrupts whatever statement is running (`SQLITE_INTERRUPT`), once, as a
+    /// transient failure would. Returns the running count of handler calls, so a test sees
+    /// whether the fault point was reached. `step = 0` removes the handler.
+    #[cfg(feature = "testing")]
+    pub fn interrupt_at(
+        &self,
+        step: u64,
+        every: i32,
+    ) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let calls = std::sync::Arc::new(AtomicU64::new(0));
+        let counter = calls.clone();
+        let conn = self.conn.lock();
+        if step == 0 {
+            conn.progress_handler(0, None::<fn() -> bool>).ok();
+        } else {
+            let handler = move || counter.fetch_add(1, Ordering::Relaxed) + 1 == step;
+            conn.progress_handler(every, Some(handler)).ok();
+        }
+        calls
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// `PRAGMA application_id` of the files this library creates ("SCGT").
+const APPLICATION_ID: i64 = 0x5343_4754;
+
+/// Refuses, read-only, a file that exists and is not a store of ours: not a SQLite database, a
+/// database whose `application_id` names another program, or one holding tables but not our
+/// `schema_version` (stores made before the application id was set have it). A new or empty
+/// file is ours to initialise.
+fn refuse_foreign(path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(StoreError::backend(
+                format!("sqlite: open {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let foreign = |why: String| StoreError::Foreign(format!("{}: {why}", path.display()));
+    if meta.is_dir() {
+        return Err(foreign("is a directory".into()));
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    let mut magic = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
+        .map_err(|e| StoreError::backend(format!("sqlite: open {}", path.display()), e))?;
+    if read < 16 || &magic != b"SQLite format 3\0" {
+        return Err(foreign("not a SQLite database".into()));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| StoreError::backend(format!("sqlite: open {}", path.display()), e))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(sql("busy_timeout"))?;
+    let app: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(sql("application_id"))?;
+    if app != 0 && app != APPLICATION_ID {
+        return Err(foreign(format!(
+            "a SQLite database of another program (application_id {app:#x})"
+        )));
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(sql("list tables"))?;
+    if !tables.is_empty() && !tables.iter().any(|t| t == "schema_version") {
+        let mut names = tables
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if tables.len() > 3 {
+            names.push_str(", ...");
+        }
+        return Err(foreign(format!(
+            "a SQLite database of another program (tables {names})"
+        )));
+    }
+    Ok(())
 }
 
 /// Bring the schema up to [`SCHEMA_VERSION`]; concurrent openers serialize on the write lock.
@@ -303,6 +400,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             found,
             supported: SCHEMA_VERSION,
         });
+    }
+    if found == 0 {
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sql("application_id"))?;
     }
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(migration).map_err(sql("migration"))?;
