@@ -647,3 +647,42 @@ fn a_commit_graph_whose_parents_form_a_cycle_makes_the_scan_partial() {
     let s = scan_ok(&repo.dir, reveal());
     assert_partial_naming(&s, SkipReason::Corrupt, "cycle");
 }
+
+#[test]
+fn with_all_objects_an_unreadable_unreachable_object_is_a_skip_not_a_silence() {
+    let dir = temp_dir("all-objects-unreadable");
+    let repo = GitRepo::init(&dir.path().join("r"));
+    let mut rng = Rng::new(31);
+    let secret = github_pat(&mut rng);
+    repo.write("a.env", format!("GITHUB_TOKEN={secret}\n"));
+    repo.commit("first");
+    let git_dir = repo.dir.join(".git");
+    // Unreachable loose objects: one whose header is garbage, one that is not zlib at all,
+    // and a readable blob holding a secret.
+    let garbled = fake_id("garbled header");
+    write_loose(&git_dir, &garbled, "blob twelve\0", b"twelve bytes");
+    let not_zlib = fake_id("not zlib");
+    let hex = pw::hex(&not_zlib);
+    let path = git_dir.join("objects").join(&hex[..2]).join(&hex[2..]);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"this is not a zlib stream").unwrap();
+    let hidden = github_pat(&mut rng);
+    let content = format!("GITHUB_TOKEN={hidden}\n");
+    let input = stdin_file(dir.path(), "hidden", &content);
+    let blob = repo.git_raw(&["hash-object", "-w", "--stdin"], &[], Some(&input));
+
+    let all = ScanOptions {
+        all_objects: true,
+        ..reveal()
+    };
+    let s = scan_ok(&repo.dir, all);
+    assert_partial_naming(&s, SkipReason::Corrupt, &pw::hex(&garbled));
+    assert_partial_naming(&s, SkipReason::Corrupt, &hex);
+    assert!(
+        s.secrets().contains(&hidden),
+        "{blob}: the readable one is scanned"
+    );
+    assert!(s.secrets().contains(&secret));
+    // Without all_objects, unreachable objects are none of the scan's business.
+    assert_complete(&scan_ok(&repo.dir, reveal()));
+}

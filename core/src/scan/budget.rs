@@ -14,15 +14,10 @@ pub struct Budget {
     pub exec_cache: usize,
     /// Largest object decoded (trees and commits too, so never below 64 MiB).
     pub object_limit: u64,
-    /// Blobs above this are skipped as `too_large`.
-    pub max_blob: u64,
     /// diff-history: bytes of plan candidates held in memory, all workers together.
     pub spill_threshold: usize,
     /// The RingChunker window asked for (the engine raises it to its minimum).
     pub chunk_bytes: usize,
-    /// Decode cache and object limit used while listing unreachable objects (`all_objects`).
-    pub sweep_cache: usize,
-    pub sweep_object_limit: u64,
 }
 
 impl Budget {
@@ -38,11 +33,8 @@ impl Budget {
             plan_cache: (per_worker / 2).clamp(16 << 20, 512 << 20),
             exec_cache: (per_worker / 8).clamp(4 << 20, 64 << 20),
             object_limit: options.max_blob_bytes.max(64 << 20),
-            max_blob: options.max_blob_bytes,
             spill_threshold: (options.memory_budget_bytes / 4) as usize,
             chunk_bytes: options.chunk_bytes,
-            sweep_cache: 16 << 20,
-            sweep_object_limit: 64 << 10,
         })
     }
 }

@@ -70,6 +70,32 @@ impl LooseObjects {
             .join(&hex[2..])
     }
 
+    /// The kind and size of loose object `index`, from the first bytes of its file only (its
+    /// content is neither read nor inflated).
+    pub fn header(
+        &self,
+        index: u32,
+        z: &mut gix_zlib::Decompress,
+    ) -> Result<(Kind, u64), OdbError> {
+        use std::io::Read;
+        let path = self.path(index);
+        let io = |source| OdbError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut raw = Vec::with_capacity(HEADER_INPUT);
+        std::fs::File::open(&path)
+            .map_err(io)?
+            .take(HEADER_INPUT as u64)
+            .read_to_end(&mut raw)
+            .map_err(io)?;
+        z.reset();
+        let mut head = [0u8; 64];
+        let _ = z.decompress(&raw, &mut head, gix_zlib::FlushDecompress::None);
+        let (kind, size, _) = parse_header(&head[..z.total_out() as usize], &path)?;
+        Ok((kind, size))
+    }
+
     /// Read and inflate loose object `index` into `out` (header stripped).
     pub fn read(
         &self,
@@ -88,22 +114,7 @@ impl LooseObjects {
         let mut head = [0u8; 64];
         let _ = z.decompress(&raw, &mut head, gix_zlib::FlushDecompress::None);
         let produced = z.total_out() as usize;
-        let nul = head[..produced]
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or_else(|| {
-                OdbError::corrupt(format!("{}: bad loose object header", path.display()))
-            })?;
-        let header = &head[..nul];
-        let sp = header.iter().position(|&b| b == b' ').ok_or_else(|| {
-            OdbError::corrupt(format!("{}: bad loose object header", path.display()))
-        })?;
-        let kind = super::parse_kind(&header[..sp])
-            .ok_or_else(|| OdbError::corrupt(format!("{}: unknown object type", path.display())))?;
-        let size: u64 = std::str::from_utf8(&header[sp + 1..])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| OdbError::corrupt(format!("{}: bad object size", path.display())))?;
+        let (kind, size, nul) = parse_header(&head[..produced], &path)?;
         if size > limit {
             return Err(OdbError::TooLarge { size, limit });
         }
@@ -128,4 +139,23 @@ impl LooseObjects {
         }
         Ok(kind)
     }
+}
+
+/// Compressed bytes read to learn a loose object's header (its "kind size\0" is at most 32
+/// bytes, which zlib emits from far fewer input bytes).
+const HEADER_INPUT: usize = 512;
+
+/// Parses "kind size\0" at the start of an inflated loose object: (kind, size, offset of NUL).
+fn parse_header(head: &[u8], path: &std::path::Path) -> Result<(Kind, u64, usize), OdbError> {
+    let bad = || OdbError::corrupt(format!("{}: bad loose object header", path.display()));
+    let nul = head.iter().position(|&b| b == 0).ok_or_else(bad)?;
+    let header = &head[..nul];
+    let sp = header.iter().position(|&b| b == b' ').ok_or_else(bad)?;
+    let kind = super::parse_kind(&header[..sp])
+        .ok_or_else(|| OdbError::corrupt(format!("{}: unknown object type", path.display())))?;
+    let size: u64 = std::str::from_utf8(&header[sp + 1..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| OdbError::corrupt(format!("{}: bad object size", path.display())))?;
+    Ok((kind, size, nul))
 }

@@ -39,7 +39,6 @@ use crate::git::commits::CommitGraph;
 use crate::git::odb::{Odb, OdbError, OidMap, ReadScratch};
 use crate::git::pack_walk::PackTable;
 use crate::git::tree::TreeDiff;
-use crate::scan::budget::Budget;
 use spill::{Candidate, Runs, SpillError};
 
 pub use diff_history::plan_diff_history;
@@ -348,30 +347,34 @@ fn reduce(walkers: Vec<Walker<'_>>) -> Result<Plan, ScanError> {
 }
 
 /// Append every blob of every pack and every loose blob that the plan does not hold yet, with no
-/// commit (`all_objects`).
-pub fn add_unreachable_blobs(odb: &Odb, tables: &[PackTable], plan: &mut Plan, sweep: &Budget) {
+/// commit (`all_objects`). Objects that cannot be read far enough to know their kind (corrupt
+/// pack entries, loose objects with a bad header) are appended too: the scan skips them with
+/// the reason, so nothing the repository holds leaves the account unseen.
+pub fn add_unreachable_blobs(odb: &Odb, tables: &[PackTable], plan: &mut Plan) {
     let planned: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
     let mut extra: Vec<ObjectId> = Vec::new();
     for (pack, table) in odb.packs.iter().zip(tables) {
+        let unreadable: HashSet<u32> = table.corrupt.iter().map(|c| c.0).collect();
         for e in 0..table.len() as u32 {
             let id = table.id(pack, e);
-            if table.kind[e as usize] == 3 && !planned.contains(id) {
+            let wanted = table.kind[e as usize] == 3 || unreadable.contains(&e);
+            if wanted && !planned.contains(id) {
                 extra.push(id.to_owned());
             }
         }
     }
-    let mut rs = ReadScratch::new(sweep.sweep_cache, sweep.sweep_object_limit);
-    let mut buf = Vec::new();
+    let mut z = gix_zlib::Decompress::new();
     for i in 0..odb.loose.len() as u32 {
-        let id = odb.loose.id(i).to_owned();
-        // Only the kind matters; objects above the small limit are read as TooLarge but
-        // still reveal nothing about kind, so read fully when small and sniff otherwise.
-        let kind = match odb.loose.read(i, &mut rs.z, &mut buf, u64::MAX) {
-            Ok(k) => k,
-            Err(_) => continue,
-        };
-        if kind == Kind::Blob && !planned.contains(&id) {
-            extra.push(id);
+        let id = odb.loose.id(i);
+        if planned.contains(id) {
+            continue;
+        }
+        // Only the kind matters: read from the header, whatever the object's size. An object
+        // whose header cannot be read is planned all the same: the scan then reads it, fails
+        // and skips it with the reason, instead of the object vanishing from the account.
+        match odb.loose.header(i, &mut z) {
+            Ok((Kind::Blob, _)) | Err(_) => extra.push(id.to_owned()),
+            Ok(_) => {}
         }
     }
     extra.sort_unstable();
