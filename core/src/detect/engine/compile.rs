@@ -106,7 +106,8 @@ fn regex_error(
 /// makes the lazy DFA far slower (gitleaks' `generic-api-key` over 23.5 MB of a corpus:
 /// 9.9 s Unicode, 0.08 s ASCII) and a bounded match up to 4x longer, so windows are wider. A
 /// pattern that needs Unicode (`\p{L}`, a non-ASCII class) is compiled with Unicode.
-fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+fn build_regex(pattern: &str) -> Result<Regex, String> {
+    crate::detect::rules::check_pattern_size(pattern)?;
     let build = |unicode: bool| {
         RegexBuilder::new(pattern)
             .unicode(unicode)
@@ -114,11 +115,14 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
             .dfa_size_limit(8 << 20)
             .build()
     };
-    build(false).or_else(|_| build(true))
+    build(false)
+        .or_else(|_| build(true))
+        .map_err(|e| crate::detect::rules::one_line_regex_error(&e.to_string()))
 }
 
 /// The syntax tree of a rule's regex, with the same Unicode choice as [`build_regex`].
-fn parse_hir(pattern: &str) -> Result<regex_syntax::hir::Hir, Box<regex_syntax::Error>> {
+fn parse_hir(pattern: &str) -> Result<regex_syntax::hir::Hir, String> {
+    crate::detect::rules::check_pattern_size(pattern)?;
     let parser = |unicode: bool| {
         regex_syntax::ParserBuilder::new()
             .utf8(false)
@@ -128,7 +132,9 @@ fn parse_hir(pattern: &str) -> Result<regex_syntax::hir::Hir, Box<regex_syntax::
     if let Ok(hir) = parser(false).parse(pattern) {
         return Ok(hir);
     }
-    parser(true).parse(pattern).map_err(Box::new)
+    parser(true)
+        .parse(pattern)
+        .map_err(|e| crate::detect::rules::one_line_regex_error(&e.to_string()))
 }
 
 /// Allowlist regexes compiled once per pattern: a global allowlist applies to every rule, and
@@ -138,7 +144,7 @@ fn parse_hir(pattern: &str) -> Result<regex_syntax::hir::Hir, Box<regex_syntax::
 struct RegexMemo(std::collections::HashMap<String, Regex>);
 
 impl RegexMemo {
-    fn get(&mut self, pattern: &str) -> Result<Regex, regex::Error> {
+    fn get(&mut self, pattern: &str) -> Result<Regex, String> {
         if let Some(r) = self.0.get(pattern) {
             return Ok(r.clone());
         }
@@ -379,6 +385,8 @@ struct KeywordIndex {
     patterns: Vec<String>,
     /// For each pattern, the rules it belongs to.
     keyword_rules: Vec<Vec<u32>>,
+    /// Position of each pattern in `patterns` (a linear search made 100,000 rules quadratic).
+    position: std::collections::HashMap<String, usize>,
     slow_rules: Vec<u32>,
     keyword_reach: usize,
     slow_reach: usize,
@@ -394,9 +402,10 @@ impl KeywordIndex {
         }
         self.keyword_reach = self.keyword_reach.max(max_len);
         for kw in keywords {
-            match self.patterns.iter().position(|p| p == kw) {
-                Some(p) => self.keyword_rules[p].push(index),
+            match self.position.get(kw) {
+                Some(&p) => self.keyword_rules[p].push(index),
                 None => {
+                    self.position.insert(kw.clone(), self.patterns.len());
                     self.patterns.push(kw.clone());
                     self.keyword_rules.push(vec![index]);
                 }

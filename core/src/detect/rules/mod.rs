@@ -16,6 +16,9 @@
 mod filter;
 mod parse;
 
+pub use parse::{MAX_PATTERN_BYTES, MAX_RULES_FILE_BYTES};
+pub(crate) use parse::{check_pattern_size, one_line_regex_error};
+
 use std::path::Path;
 
 /// Why a rules file was rejected. Messages name the origin, the line and the rule id when known.

@@ -91,6 +91,7 @@ fn go_compat(pattern: &str) -> String {
 /// Checks a (Go syntax) pattern the way the engine will compile it; returns the pattern the
 /// engine compiles, or the parser's message.
 pub(super) fn check_pattern(pattern: &str) -> Result<String, String> {
+    check_pattern_size(pattern)?;
     let pattern = go_compat(pattern);
     // The same parser settings as `regex::bytes` (which is what the engine compiles with).
     regex_syntax::ParserBuilder::new()
@@ -98,7 +99,44 @@ pub(super) fn check_pattern(pattern: &str) -> Result<String, String> {
         .build()
         .parse(&pattern)
         .map(|_| pattern.clone())
-        .map_err(|e| e.to_string())
+        .map_err(|e| one_line_regex_error(&e.to_string()))
+}
+
+/// The longest regex accepted (bytes). Real rules are far shorter (the longest built-in one is
+/// under 1 KiB); the regex parser's memory grows with the pattern long before the compiled
+/// size limit can answer, so a pattern of megabytes is refused before it is parsed.
+pub const MAX_PATTERN_BYTES: usize = 64 << 10;
+
+pub(crate) fn check_pattern_size(pattern: &str) -> Result<(), String> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return Err(format!(
+            "pattern of {} bytes is longer than the limit of {MAX_PATTERN_BYTES}",
+            pattern.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The regex crates explain a syntax error over several lines (the pattern, a caret, the
+/// error): one line, the error and where it is.
+pub(crate) fn one_line_regex_error(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).collect();
+    if lines.len() <= 1 {
+        return message.trim().to_owned();
+    }
+    let error = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or(lines[lines.len() - 1]);
+    // The caret line, indented by four, points at the error's column in the pattern.
+    let column = message
+        .lines()
+        .find(|l| l.trim_start().starts_with('^'))
+        .map(|l| l.len() - l.trim_start().len());
+    match column {
+        Some(c) if c >= 4 => format!("{error} (at pattern position {})", c - 4),
+        _ => error.to_owned(),
+    }
 }
 
 /// gitleaks reads keys case-insensitively (viper): `allowList`, `secretGroup` and `SecretGroup`
@@ -200,8 +238,10 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, _)| (k.get_ref().as_ref(), k.span()))
             .collect();
-        for (i, (k, span)) in keys.iter().enumerate() {
-            if let Some((earlier, _)) = keys[..i].iter().find(|(e, _)| e.eq_ignore_ascii_case(k)) {
+        // First key of each lowercased spelling (a linear search per key was quadratic).
+        let mut first: HashMap<String, &str> = HashMap::new();
+        for (k, span) in &keys {
+            if let Some(earlier) = first.get(&k.to_ascii_lowercase()).copied() {
                 self.warn(
                     rule,
                     format!(
@@ -210,6 +250,8 @@ impl Ctx<'_> {
                         self.line(span.clone())
                     ),
                 );
+            } else {
+                first.insert(k.to_ascii_lowercase(), k);
             }
         }
     }
@@ -384,11 +426,34 @@ pub(super) fn parse_file(
     depth: usize,
 ) -> Result<(RuleSet, Vec<RulesWarning>), RulesError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+    let text = read_rules_file(path).map_err(|source| RulesError::Io {
         origin: origin.clone(),
         source,
     })?;
     parse_inner(&text, &origin, path.parent(), depth)
+}
+
+/// The largest rules file read (betterleaks' and gitleaks' default configs are under 300 KiB).
+pub const MAX_RULES_FILE_BYTES: u64 = 16 << 20;
+
+/// A rules file's text: a regular file (not a device such as `/dev/zero`, a FIFO or a
+/// directory) of at most [`MAX_RULES_FILE_BYTES`], in UTF-8. Reads at most one byte past the
+/// limit, whatever the file claims.
+fn read_rules_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, Read};
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RULES_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RULES_FILE_BYTES {
+        return Err(Error::other(format!(
+            "larger than the limit of {MAX_RULES_FILE_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 fn parse_inner(
@@ -441,7 +506,8 @@ fn parse_inner(
         finish_rule(&mut cx, r)?;
     }
     if !skipped.is_empty() {
-        set.rules.retain(|r| !skipped.contains(&r.id));
+        let skipped: std::collections::HashSet<&str> = skipped.iter().map(String::as_str).collect();
+        set.rules.retain(|r| !skipped.contains(r.id.as_str()));
     }
     check_global_targets(origin, &set, &global_lines, &skipped)?;
     Ok((set, cx.warnings))
@@ -560,6 +626,7 @@ fn drop_replaced_rules(
         }
     }
     if !replaced.is_empty() {
+        let replaced: std::collections::HashSet<usize> = replaced.into_iter().collect();
         let mut i = 0;
         set.rules.retain(|_| {
             i += 1;
@@ -582,7 +649,7 @@ fn check_global_targets(
     global_lines: &[usize],
     skipped: &[String],
 ) -> Result<(), RulesError> {
-    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+    let ids: std::collections::HashSet<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
     for (al, &line) in set.allowlists.iter().zip(global_lines) {
         for t in &al.target_rules {
             if !ids.contains(&t.as_str()) && !skipped.contains(t) {
@@ -703,10 +770,18 @@ fn apply_extend(
         }
         merged.push(b);
     }
+    let mut at: HashMap<String, usize> = merged
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.clone(), i))
+        .collect();
     for r in mine {
-        match merged.iter_mut().find(|b| b.id == r.id) {
-            Some(b) => merge_rule(b, r),
-            None => merged.push(r),
+        match at.get(&r.id) {
+            Some(&i) => merge_rule(&mut merged[i], r),
+            None => {
+                at.insert(r.id.clone(), merged.len());
+                merged.push(r);
+            }
         }
     }
     set.rules = merged;
