@@ -193,7 +193,7 @@ export declare class MemoryStore {
 export interface ScanOptions {
   /** `'odb-blob'` (default: every unique blob once) or `'diff-history'` (per-commit diffs). */
   mode?: 'odb-blob' | 'diff-history'
-  /** Worker threads; 0 (default) = one per core. */
+  /** Worker threads; 0 (default) = one per core; at most 1024. */
   threads?: number
   /**
    * Path of a rules file (TOML, gitleaks-compatible); default: the built-in rules. Its warnings

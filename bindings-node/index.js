@@ -226,7 +226,8 @@ function checkOptions(options) {
   for (const key of SIZE_OPTIONS) {
     const v = options[key]
     if (v === undefined || v === null) continue
-    if (!Number.isSafeInteger(v) || v < 0) throw bad(`${key} must be a non-negative integer`)
+    // The range is checked by the core, with the same words in every binding.
+    if (!Number.isSafeInteger(v)) throw bad(`${key} must be an integer`)
     out[key] = v
   }
   for (const key of LIST_OPTIONS) {
@@ -239,7 +240,7 @@ function checkOptions(options) {
   }
   if (options.threads !== undefined && options.threads !== null) {
     const t = options.threads
-    if (!Number.isInteger(t) || t < 0 || t > 4096) throw bad('threads must be an integer from 0')
+    if (!Number.isSafeInteger(t)) throw bad('threads must be an integer')
     out.threads = t
   }
   const store = options.store ?? undefined

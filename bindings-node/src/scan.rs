@@ -21,11 +21,8 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use scangit_core::options::{DEFAULT_MAX_BLOB_BYTES, DEFAULT_MEMORY_BUDGET_BYTES};
-use scangit_core::rules::{LoadOptions, RuleSet};
-use scangit_core::store::SqliteStore as CoreSqliteStore;
-use scangit_core::stream::{NextBatch, ScanStream, StreamConfig};
-use scangit_core::{AbortToken, Engine, ScanError, ScanMode, ScanOptions, StoreRef};
+use scangit_core::stream::{NextBatch, ScanStream};
+use scangit_core::{AbortToken, RulesSpec, ScanError, ScanRequest, StoreRef, StoreSpec};
 
 use crate::error::{CodedError, scan_error};
 use crate::events::to_json;
@@ -35,11 +32,13 @@ use crate::store::{DispatchFn, JsBackend, NativeMemoryStore, NativeSqliteStore, 
 /// again); bounds how long a libuv worker is held and how late a partial batch arrives.
 const WAIT: Duration = Duration::from_millis(50);
 
-/// Scan options as `index.js` passes them (already type-checked there).
+/// Scan options as `index.js` passes them (type-checked there: numbers are safe integers). The
+/// values are checked, and the rules and the store resolved, by core's [`ScanRequest`], as for
+/// every front door.
 #[napi(object)]
 pub struct NativeOptions {
     pub mode: Option<String>,
-    pub threads: Option<u32>,
+    pub threads: Option<f64>,
     pub rules: Option<String>,
     pub strict_rules: Option<bool>,
     pub reveal_secrets: Option<bool>,
@@ -70,121 +69,62 @@ pub struct BatchResult {
     pub error_message: Option<String>,
 }
 
-fn byte_count(value: Option<f64>, name: &str, default: u64) -> Result<u64, ScanError> {
+/// A JS number as the request's integer (`index.js` lets only safe integers through; anything
+/// else is refused here too rather than rounded).
+fn integer(value: Option<f64>, name: &str) -> Result<Option<i64>, ScanError> {
     match value {
-        None => Ok(default),
-        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 2f64.powi(53) => {
-            Ok(v as u64)
+        None => Ok(None),
+        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() <= 2f64.powi(53) => {
+            Ok(Some(v as i64))
         }
         Some(v) => Err(ScanError::InvalidArgument(format!(
-            "{name} must be a non-negative integer, got {v}"
+            "{name} must be an integer, got {v}"
         ))),
     }
 }
 
-/// Which rules a scan loads.
-struct RulesChoice {
-    /// A rules file; `None`: the built-in rules.
-    path: Option<PathBuf>,
-    strict: bool,
-}
-
-fn convert_options(o: NativeOptions) -> Result<(ScanOptions, RulesChoice, bool), ScanError> {
-    let mut options = ScanOptions::default();
-    if let Some(mode) = o.mode {
-        options.mode = ScanMode::parse(&mode).ok_or_else(|| {
-            ScanError::InvalidArgument(format!(
-                "unknown mode {mode:?} (use \"odb-blob\" or \"diff-history\")"
-            ))
-        })?;
-    }
-    options.threads = o.threads.unwrap_or(0) as usize;
-    let reveal = o.reveal_secrets.unwrap_or(false);
-    options.reveal_secrets = reveal;
-    options.max_blob_bytes = byte_count(o.max_blob_bytes, "maxBlobBytes", DEFAULT_MAX_BLOB_BYTES)?;
-    options.memory_budget_bytes = byte_count(
-        o.memory_budget_bytes,
-        "memoryBudgetBytes",
-        DEFAULT_MEMORY_BUDGET_BYTES,
-    )?;
-    options.ref_include = o.ref_include.unwrap_or_default();
-    options.ref_exclude = o.ref_exclude.unwrap_or_default();
-    options.all_objects = o.all_objects.unwrap_or(false);
-    options.since = o.since;
-    options.range = o.range;
-    options.first_parent_only = o.first_parent_only.unwrap_or(false);
-    let chunk = byte_count(
-        o.chunk_bytes,
-        "chunkBytes",
-        scangit_core::options::DEFAULT_CHUNK_BYTES as u64,
-    )?;
-    options.chunk_bytes = usize::try_from(chunk)
-        .map_err(|_| ScanError::InvalidArgument("chunkBytes is too large".into()))?;
-    options.repo_id = o.repo_id;
-    options.keep_secrets = o.keep_secrets.unwrap_or(false);
-    let rules = RulesChoice {
-        path: o.rules.map(PathBuf::from),
-        strict: o.strict_rules.unwrap_or(false),
-    };
-    Ok((options, rules, reveal))
-}
-
-/// The built-in rules, compiled once per process. They load without warnings (core's
-/// `builtin_rules_parse_without_warnings` test), so `strictRules` has nothing to refuse there.
-fn builtin_engine() -> Result<Arc<Engine>, ScanError> {
-    static BUILTIN: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
-    let mut cached = BUILTIN.lock();
-    if let Some(engine) = &*cached {
-        return Ok(engine.clone());
-    }
-    let engine = Arc::new(Engine::builtin()?);
-    *cached = Some(engine.clone());
-    Ok(engine)
-}
-
-enum StoreChoice {
-    None,
-    /// A SQLite file, opened when the scan starts (off the main thread).
-    Path(PathBuf),
-    Ready(StoreRef),
+/// The options as core's request (no store yet: `use*Store` sets it).
+fn request(o: NativeOptions) -> Result<ScanRequest, ScanError> {
+    Ok(ScanRequest {
+        mode: o.mode,
+        threads: integer(o.threads, "threads")?,
+        rules: RulesSpec::from_options(o.rules.map(PathBuf::from), o.strict_rules.unwrap_or(false)),
+        store: StoreSpec::None,
+        reveal_secrets: o.reveal_secrets.unwrap_or(false),
+        max_blob_bytes: integer(o.max_blob_bytes, "maxBlobBytes")?,
+        memory_budget_bytes: integer(o.memory_budget_bytes, "memoryBudgetBytes")?,
+        chunk_bytes: integer(o.chunk_bytes, "chunkBytes")?,
+        ref_include: o.ref_include.unwrap_or_default(),
+        ref_exclude: o.ref_exclude.unwrap_or_default(),
+        all_objects: o.all_objects.unwrap_or(false),
+        since: o.since,
+        range: o.range,
+        first_parent_only: o.first_parent_only.unwrap_or(false),
+        repo_id: o.repo_id,
+        keep_secrets: o.keep_secrets.unwrap_or(false),
+        ..ScanRequest::default()
+    })
 }
 
 /// Everything needed to start the scan on the first `nextBatch()`.
 struct Start {
     repo: PathBuf,
-    options: ScanOptions,
-    rules: RulesChoice,
-    store: StoreChoice,
+    request: ScanRequest,
 }
 
 impl Start {
-    /// Loads the rules, opens the store and starts the scan; returns the stream and the rules
-    /// warnings (as their `Display` text), which `strict` turns into a `rules_invalid` error.
-    fn launch(self, abort: AbortToken) -> Result<(ScanStream, Vec<String>), ScanError> {
-        let Start {
-            repo,
-            mut options,
-            rules,
-            store,
-        } = self;
-        let (engine, warnings) = match rules.path {
-            None => (builtin_engine()?, Vec::new()),
-            Some(path) => {
-                let options = LoadOptions {
-                    strict: rules.strict,
-                };
-                let (set, warnings) = RuleSet::load(Some(&path), options)?;
-                let warnings = warnings.iter().map(ToString::to_string).collect();
-                (Arc::new(Engine::new(&set)?), warnings)
-            }
-        };
-        options.store = match store {
-            StoreChoice::None => None,
-            StoreChoice::Path(path) => Some(StoreRef::new(CoreSqliteStore::open(&path)?)),
-            StoreChoice::Ready(store) => Some(store),
-        };
-        options.abort = Some(abort);
-        let stream = ScanStream::start(repo, options, engine, StreamConfig::default())?;
+    /// Resolves the request (rules loaded, store opened, off the main thread) and starts the
+    /// scan; returns the stream and the rules warnings (as their `Display` text).
+    fn launch(mut self, abort: AbortToken) -> Result<(ScanStream, Vec<String>), ScanError> {
+        self.request.abort = Some(abort);
+        let resolved = self.request.resolve()?;
+        let warnings = resolved.warnings.iter().map(ToString::to_string).collect();
+        let stream = ScanStream::start(
+            self.repo,
+            resolved.options,
+            resolved.engine,
+            resolved.stream,
+        )?;
         Ok((stream, warnings))
     }
 }
@@ -226,15 +166,15 @@ impl NativeScan {
     /// Check the options and prepare the scan; nothing runs until the first `nextBatch()`.
     #[napi(constructor)]
     pub fn new(repo: String, options: NativeOptions) -> Result<Self, CodedError> {
-        let (options, rules, reveal_secrets) =
-            convert_options(options).map_err(|e| scan_error(&e))?;
+        let request = request(options).map_err(|e| scan_error(&e))?;
+        // Every value checked now (no I/O), so a bad option rejects the first `next()`.
+        request.check().map_err(|e| scan_error(&e))?;
+        let reveal_secrets = request.reveal_secrets;
         Ok(Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::NotStarted(Box::new(Start {
                     repo: PathBuf::from(repo),
-                    options,
-                    rules,
-                    store: StoreChoice::None,
+                    request,
                 }))),
                 abort: AbortToken::new(),
                 reveal_secrets,
@@ -242,25 +182,31 @@ impl NativeScan {
         })
     }
 
-    fn set_store(&self, store: StoreChoice) {
-        if let State::NotStarted(start) = &mut *self.inner.state.lock() {
-            start.store = store;
+    /// The store, when the scan has not started yet; a store string is checked at once.
+    fn set_store(&self, store: StoreSpec) -> Result<(), CodedError> {
+        if let StoreSpec::Location(spec) = &store {
+            StoreSpec::parse(spec).map_err(|e| scan_error(&e))?;
         }
+        if let State::NotStarted(start) = &mut *self.inner.state.lock() {
+            start.request.store = store;
+        }
+        Ok(())
+    }
+
+    /// A store spec string: a SQLite file path or `sqlite:PATH`, opened when the scan starts.
+    #[napi]
+    pub fn use_sqlite_path(&self, path: String) -> Result<(), CodedError> {
+        self.set_store(StoreSpec::location(path))
     }
 
     #[napi]
-    pub fn use_sqlite_path(&self, path: String) {
-        self.set_store(StoreChoice::Path(PathBuf::from(path)));
+    pub fn use_sqlite_store(&self, store: &NativeSqliteStore) -> Result<(), CodedError> {
+        self.set_store(StoreSpec::Store(StoreRef(store.store.clone())))
     }
 
     #[napi]
-    pub fn use_sqlite_store(&self, store: &NativeSqliteStore) {
-        self.set_store(StoreChoice::Ready(StoreRef(store.store.clone())));
-    }
-
-    #[napi]
-    pub fn use_memory_store(&self, store: &NativeMemoryStore) {
-        self.set_store(StoreChoice::Ready(StoreRef(store.store.clone())));
+    pub fn use_memory_store(&self, store: &NativeMemoryStore) -> Result<(), CodedError> {
+        self.set_store(StoreSpec::Store(StoreRef(store.store.clone())))
     }
 
     /// A store written in JS, reached through `dispatch(op, data, lens, reply)` (see
@@ -268,10 +214,8 @@ impl NativeScan {
     #[napi]
     pub fn use_js_store(&self, dispatch: DispatchFn<'_>, store_id: u32) -> napi::Result<()> {
         let backend = JsBackend::new(dispatch, self.inner.abort.clone())?;
-        self.set_store(StoreChoice::Ready(StoreRef::new(js_store(
-            backend, store_id,
-        ))));
-        Ok(())
+        self.set_store(StoreSpec::Store(StoreRef::new(js_store(backend, store_id))))
+            .map_err(|e| napi::Error::from_reason(e.reason.clone()))
     }
 
     #[napi(ts_return_type = "Promise<BatchResult>")]
