@@ -189,7 +189,12 @@ pub fn parse_signature(s: &[u8]) -> Option<Signature> {
     SignatureRef::from_bytes(s).ok().map(Signature::from)
 }
 
-/// Follow tags until a non-tag object. Returns the final id and kind, or the problem.
+/// Tags on tags followed at most this deep (git sets no limit; each step is one object read).
+pub const MAX_TAG_CHAIN: usize = 10_000;
+
+/// Follow tags until a non-tag object. Returns the final id and kind, or the problem: a tag
+/// chain that comes back to a tag it passed (possible only with ids that lie) or is longer
+/// than [`MAX_TAG_CHAIN`].
 pub fn peel(
     odb: &Odb,
     id: ObjectId,
@@ -197,17 +202,23 @@ pub fn peel(
     buf: &mut Vec<u8>,
 ) -> Result<(ObjectId, Kind), OdbError> {
     let mut cur = id;
-    for _ in 0..64 {
+    let mut passed = std::collections::HashSet::new();
+    for _ in 0..MAX_TAG_CHAIN {
         let kind = odb.read_id(&cur, s, buf)?;
         if kind != Kind::Tag {
             return Ok((cur, kind));
+        }
+        if !passed.insert(cur) {
+            return Err(OdbError::corrupt(format!(
+                "tag chain from {id} comes back to tag {cur}"
+            )));
         }
         cur = TagRefIter::from_bytes(buf, gix_hash::Kind::Sha1)
             .target_id()
             .map_err(|_| OdbError::corrupt(format!("tag {cur} has no object line")))?;
     }
     Err(OdbError::corrupt(format!(
-        "tag chain from {id} is longer than 64"
+        "tag chain from {id} is longer than {MAX_TAG_CHAIN}"
     )))
 }
 
