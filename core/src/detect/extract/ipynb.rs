@@ -1,6 +1,10 @@
 //! Jupyter notebooks: every cell's source, then its text outputs (stream text, `text/plain` and
 //! other `text/*` or JSON data), JSON-unescaped, so `"password = \"...\"\n"` in the file becomes
 //! `password = "..."` on its own line.
+//!
+//! Metadata (the notebook's and each cell's: kernel and connection settings, widget state,
+//! extensions' saved credentials) is walked too: each string value becomes a line
+//! `key = "value"` under the key that holds it, so assignment rules see the name.
 
 use serde_json::Value;
 
@@ -30,7 +34,17 @@ pub(super) fn text(data: &[u8], out: &mut Vec<u8>) -> bool {
     let Some(cells) = doc.get("cells").and_then(Value::as_array) else {
         return false;
     };
+    if let Some(meta) = doc.get("metadata")
+        && !metadata("metadata", meta, out)
+    {
+        return true;
+    }
     for cell in cells {
+        if let Some(meta) = cell.get("metadata")
+            && !metadata("metadata", meta, out)
+        {
+            return true;
+        }
         if let Some(src) = cell.get("source")
             && !lines(src, out)
         {
@@ -63,4 +77,18 @@ pub(super) fn text(data: &[u8], out: &mut Vec<u8>) -> bool {
         }
     }
     true
+}
+
+/// Every string under `v` as `key = "value"` (the innermost key naming it); `false` when the
+/// output is full. Nesting is bounded by serde_json's own recursion limit (128).
+fn metadata(key: &str, v: &Value, out: &mut Vec<u8>) -> bool {
+    match v {
+        Value::String(s) => {
+            let line = format!("{key} = \"{s}\"");
+            push_line(out, line.as_bytes())
+        }
+        Value::Array(items) => items.iter().all(|i| metadata(key, i, out)),
+        Value::Object(map) => map.iter().all(|(k, i)| metadata(k, i, out)),
+        _ => true,
+    }
 }

@@ -1,12 +1,14 @@
 //! Text extraction from container and compiled formats, so secrets inside them can be scanned:
 //! Java class files (constant-pool strings), `.jar`/`.war`/`.ear`/`.aar` archives (their class
-//! files and text entries), Python bytecode (`.pyc` marshalled strings) and Jupyter notebooks
-//! (cell sources and text outputs, JSON-unescaped).
+//! files and text entries, nested archives; zip64, deflate and bzip2), Python bytecode (`.pyc`
+//! marshalled strings) and Jupyter notebooks (cell sources, text outputs and metadata,
+//! JSON-unescaped).
 //!
 //! Each extractor returns newline-separated text; findings in it carry the extractor's name in
 //! `decoded_from` and their offsets (line, column, start, end) refer to the extracted text, not
-//! to the blob. Extraction is bounded: at most [`MAX_OUTPUT`] bytes of text per blob, and archive
-//! entries whose stated size exceeds [`MAX_ENTRY`] are skipped (zip bombs).
+//! to the blob. Extraction is bounded: at most [`MAX_OUTPUT`] bytes of text per blob, archive
+//! entries whose stated size exceeds [`MAX_ENTRY`] are skipped, and an archive inflates at most
+//! [`zip::INFLATE_BUDGET`] bytes however its entries repeat or nest (zip bombs).
 //!
 //! [`sniff`] (text, UTF-16 or binary) lives here because archive entries are sniffed too; the
 //! content policy above uses it. Nothing here depends on another part of `detect`.
@@ -15,12 +17,13 @@ mod class;
 mod ipynb;
 mod pyc;
 pub mod sniff;
-mod zip;
+pub mod zip;
 
 /// Upper bound on the text extracted from one blob.
 pub const MAX_OUTPUT: usize = 64 << 20;
-/// Upper bound on one archive entry's uncompressed size.
-pub const MAX_ENTRY: usize = 32 << 20;
+/// Upper bound on one archive entry's uncompressed size (larger entries are not read: their
+/// text could not be kept whole anyway).
+pub const MAX_ENTRY: usize = MAX_OUTPUT;
 
 /// Which extractor applies to a blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +79,7 @@ pub fn extract(kind: Kind, data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let ok = match kind {
         Kind::JavaClass => class::strings(data, &mut out),
-        Kind::JavaArchive => zip::extract(data, &mut out, 0),
+        Kind::JavaArchive => zip::extract(data, &mut out, 0, &mut zip::Budget::new()),
         Kind::Pyc => pyc::strings(data, &mut out),
         Kind::Notebook => ipynb::text(data, &mut out),
     };
