@@ -42,26 +42,30 @@ pub fn resolve(
         resolve_base(base, refs, odb).ok_or_else(|| invalid(spec, "no such ref or object"))?;
     let mut buf = Vec::new();
     id = peel_commit(spec, id, odb, s, &mut buf)?;
-    while !steps.is_empty() {
-        let op = steps.as_bytes()[0];
-        let digits = steps[1..].bytes().take_while(u8::is_ascii_digit).count();
+    while let Some(op) = steps.chars().next() {
+        // Anything but `^`/`~` here (a multi-byte character included: slicing after it would
+        // split it; the fuzzer found that panic) is syntax we do not support.
+        if op != '^' && op != '~' {
+            return Err(invalid(spec, "unsupported syntax"));
+        }
+        let rest = &steps[1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let n: usize = if digits == 0 {
             1
         } else {
-            steps[1..1 + digits]
+            rest[..digits]
                 .parse()
                 .map_err(|_| invalid(spec, "bad number"))?
         };
-        steps = &steps[1 + digits..];
+        steps = &rest[digits..];
         match op {
-            b'^' if n == 0 => {}
-            b'^' => id = parent(spec, id, n - 1, odb, s, &mut buf)?,
-            b'~' => {
+            '^' if n == 0 => {}
+            '^' => id = parent(spec, id, n - 1, odb, s, &mut buf)?,
+            _ => {
                 for _ in 0..n {
                     id = parent(spec, id, 0, odb, s, &mut buf)?;
                 }
             }
-            _ => return Err(invalid(spec, "unsupported syntax")),
         }
     }
     Ok(id)
