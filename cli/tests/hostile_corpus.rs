@@ -349,7 +349,7 @@ fn offset_of(g: &Path, id: &str) -> usize {
 
 /// A bare repository holding one hand-made pack of `entries` plus a tree naming `blobs`
 /// (as f0, f1, ...) and a commit on `main`.
-fn hand(dir: &Path, mut entries: Vec<Entry>, blobs: &[[u8; 20]]) -> PathBuf {
+fn hand(dir: &Path, entries: Vec<Entry>, blobs: &[[u8; 20]]) -> PathBuf {
     let mut tree = Vec::new();
     let mut named: Vec<(String, [u8; 20])> = blobs
         .iter()
@@ -361,13 +361,24 @@ fn hand(dir: &Path, mut entries: Vec<Entry>, blobs: &[[u8; 20]]) -> PathBuf {
         tree.extend_from_slice(format!("100644 {name}\0").as_bytes());
         tree.extend_from_slice(id);
     }
-    let t = Entry::object(TREE, &tree);
+    with_tree(dir, entries, &tree)
+}
+
+/// A bare repository holding `entries` plus the tree `tree` (raw bytes) and a commit of it on
+/// `main`, in one hand-made pack.
+fn with_tree(dir: &Path, mut entries: Vec<Entry>, tree: &[u8]) -> PathBuf {
+    let t = Entry::object(TREE, tree);
     let c = Entry::object(COMMIT, commit_text(&t.id, &[]).as_bytes());
     let tip = c.id;
     entries.push(t);
     entries.push(c);
+    published(dir, &entries, tip)
+}
+
+/// A bare repository holding `entries` in one hand-made pack, `main` at `tip`.
+fn published(dir: &Path, entries: &[Entry], tip: [u8; 20]) -> PathBuf {
     let g = bare(dir);
-    write_pack(&g.join("objects/pack"), &entries);
+    write_pack(&g.join("objects/pack"), entries);
     std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
     g
 }
@@ -679,9 +690,7 @@ cases! {
         let merge = Entry::object(COMMIT, commit_text(&t.id, &parents).as_bytes());
         let tip = merge.id;
         entries.extend([empty, t, merge]);
-        let g = bare(d);
-        write_pack(&g.join("objects/pack"), &entries);
-        std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
+        let g = published(d, &entries, tip);
         Built { repo: g, args: vec!["--mode", "diff-history"] }
     } => Expect::Complete(&[1]);
     tree_with_200000_entries: |d| {
@@ -696,12 +705,7 @@ cases! {
             tree.push(0);
             tree.extend_from_slice(&blob(1).id);
         }
-        let t = Entry::object(TREE, &tree);
-        let c = Entry::object(COMMIT, commit_text(&t.id, &[]).as_bytes());
-        let g = bare(d);
-        let tip = c.id;
-        write_pack(&g.join("objects/pack"), &[blob(1), t, c]);
-        std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
+        let g = with_tree(d, vec![blob(1)], &tree);
         g.into()
     } => Expect::Complete(&[1]);
     tree_naming_a_blob_as_a_subtree: |d| {
@@ -709,20 +713,13 @@ cases! {
         tree.extend_from_slice(&blob(1).id);
         tree.extend_from_slice(b"100644 z\0");
         tree.extend_from_slice(&blob(2).id);
-        let t = Entry::object(TREE, &tree);
-        let c = Entry::object(COMMIT, commit_text(&t.id, &[]).as_bytes());
-        let g = bare(d);
-        let tip = c.id;
-        write_pack(&g.join("objects/pack"), &[blob(1), blob(2), t, c]);
-        std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
+        let g = with_tree(d, vec![blob(1), blob(2)], &tree);
         Built { repo: g, args: vec!["--mode", "diff-history"] }
     } => Expect::Partial("corrupt", &[2]);
     commit_whose_tree_is_a_blob: |d| {
         let c = Entry::object(COMMIT, commit_text(&blob(1).id, &[]).as_bytes());
-        let g = bare(d);
         let tip = c.id;
-        write_pack(&g.join("objects/pack"), &[blob(1), c]);
-        std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
+        let g = published(d, &[blob(1), c], tip);
         Built { repo: g, args: vec!["--mode", "diff-history"] }
     } => Expect::Partial("corrupt", &[]);
     tags_1000_deep: |d| {
@@ -795,12 +792,7 @@ cases! {
         tree.extend_from_slice(&[0x33; 20]);
         tree.extend_from_slice(b"100644 z\0");
         tree.extend_from_slice(&blob(1).id);
-        let t = Entry::object(TREE, &tree);
-        let c = Entry::object(COMMIT, commit_text(&t.id, &[]).as_bytes());
-        let g = bare(d);
-        let tip = c.id;
-        write_pack(&g.join("objects/pack"), &[blob(1), t, c]);
-        std::fs::write(g.join("refs/heads/main"), format!("{}\n", hex(&tip))).unwrap();
+        let g = with_tree(d, vec![blob(1)], &tree);
         g.into()
     } => Expect::Complete(&[1]);
     not_a_repository: |d| {
