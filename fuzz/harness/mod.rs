@@ -579,22 +579,15 @@ pub fn scan_repo(data: &[u8]) {
     for _ in 0..1 + b.u8() % 12 {
         let how = b.u8();
         let (mut entry, content) = match (how % 3, blobs.len()) {
-            (1, n) if n > 0 => {
+            (how @ (1 | 2), n) if n > 0 => {
                 let base = usize::from(b.u8()) % n;
                 let (d, result) = make_delta(&mut b, &blobs[base]);
-                (
-                    Entry::ofs_delta(base, d).with_id(id_of(BLOB, &result)),
-                    result,
-                )
-            }
-            (2, n) if n > 0 => {
-                let base = usize::from(b.u8()) % n;
-                let (d, result) = make_delta(&mut b, &blobs[base]);
-                let base_id = entries[base].id;
-                (
-                    Entry::ref_delta(base_id, d).with_id(id_of(BLOB, &result)),
-                    result,
-                )
+                let e = if how == 1 {
+                    Entry::ofs_delta(base, d)
+                } else {
+                    Entry::ref_delta(entries[base].id, d)
+                };
+                (e.with_id(id_of(BLOB, &result)), result)
             }
             _ => {
                 let text = blob_text(&mut b);
