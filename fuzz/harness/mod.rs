@@ -353,6 +353,7 @@ fn base_repo() -> Option<&'static Path> {
         let work = dir.path().join("w");
         let git = |args: &[&str]| {
             std::process::Command::new("git")
+                .args(["-c", "user.name=f", "-c", "user.email=f@f"])
                 .args(args)
                 .current_dir(&work)
                 .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -368,26 +369,10 @@ fn base_repo() -> Option<&'static Path> {
             )
             .is_ok()
             && git(&["add", "."])
-            && git(&[
-                "-c",
-                "user.name=f",
-                "-c",
-                "user.email=f@f",
-                "commit",
-                "-qm",
-                "one",
-            ])
+            && git(&["commit", "-qm", "one"])
             && std::fs::write(work.join("b.txt"), "AKIAIOSFODNN7EXAMPLQ and more\n").is_ok()
             && git(&["add", "."])
-            && git(&[
-                "-c",
-                "user.name=f",
-                "-c",
-                "user.email=f@f",
-                "commit",
-                "-qm",
-                "two",
-            ])
+            && git(&["commit", "-qm", "two"])
             && git(&["tag", "v1"])
             && git(&["pack-refs", "--all"])
             && git(&[

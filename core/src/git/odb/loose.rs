@@ -89,11 +89,8 @@ impl LooseObjects {
             .take(HEADER_INPUT as u64)
             .read_to_end(&mut raw)
             .map_err(io)?;
-        z.reset();
-        let mut head = [0u8; 64];
-        let _ = z.decompress(&raw, &mut head, gix_zlib::FlushDecompress::None);
-        let (kind, size, _) = parse_header(&head[..z.total_out() as usize], &path)?;
-        Ok((kind, size))
+        let h = inflate_header(&raw, z, &path)?;
+        Ok((h.kind, h.size))
     }
 
     /// Read and inflate loose object `index` into `out` (header stripped).
@@ -109,12 +106,14 @@ impl LooseObjects {
             path: path.clone(),
             source,
         })?;
-        z.reset();
         // Inflate the header first to learn the size, then the rest in one go.
-        let mut head = [0u8; 64];
-        let _ = z.decompress(&raw, &mut head, gix_zlib::FlushDecompress::None);
-        let produced = z.total_out() as usize;
-        let (kind, size, nul) = parse_header(&head[..produced], &path)?;
+        let Header {
+            head,
+            produced,
+            kind,
+            size,
+            nul,
+        } = inflate_header(&raw, z, &path)?;
         if size > limit {
             return Err(OdbError::TooLarge { size, limit });
         }
@@ -145,10 +144,34 @@ impl LooseObjects {
 /// bytes, which zlib emits from far fewer input bytes).
 const HEADER_INPUT: usize = 512;
 
-/// Parses "kind size\0" at the start of an inflated loose object: (kind, size, offset of NUL).
-fn parse_header(head: &[u8], path: &std::path::Path) -> Result<(Kind, u64, usize), OdbError> {
+/// The start of a loose object, inflated from `raw` (its compressed bytes, whole or a prefix
+/// of [`HEADER_INPUT`] bytes) with a reset `z`, whose totals then count what it took.
+struct Header {
+    /// The first inflated bytes: "kind size\0" and the content after it.
+    head: [u8; 64],
+    /// How many bytes of `head` were inflated.
+    produced: usize,
+    kind: Kind,
+    size: u64,
+    /// Offset of the header's NUL in `head`.
+    nul: usize,
+}
+
+/// Inflates the first bytes of `raw` and parses "kind size\0" from them.
+fn inflate_header(
+    raw: &[u8],
+    z: &mut gix_zlib::Decompress,
+    path: &std::path::Path,
+) -> Result<Header, OdbError> {
+    z.reset();
+    let mut head = [0u8; 64];
+    let _ = z.decompress(raw, &mut head, gix_zlib::FlushDecompress::None);
+    let produced = z.total_out() as usize;
     let bad = || OdbError::corrupt(format!("{}: bad loose object header", path.display()));
-    let nul = head.iter().position(|&b| b == 0).ok_or_else(bad)?;
+    let nul = head[..produced]
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(bad)?;
     let header = &head[..nul];
     let sp = header.iter().position(|&b| b == b' ').ok_or_else(bad)?;
     let kind = super::parse_kind(&header[..sp])
@@ -157,5 +180,11 @@ fn parse_header(head: &[u8], path: &std::path::Path) -> Result<(Kind, u64, usize
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| OdbError::corrupt(format!("{}: bad object size", path.display())))?;
-    Ok((kind, size, nul))
+    Ok(Header {
+        head,
+        produced,
+        kind,
+        size,
+        nul,
+    })
 }
