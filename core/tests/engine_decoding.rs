@@ -2,8 +2,11 @@
 //! byte-order mark, Java class files, jar archives (stored and deflated entries), Python
 //! bytecode and Jupyter notebooks, through `content::prepare` and the engine.
 
+mod zip_support;
+
 use scangit_core::detect::content::{Prepared, prepare};
 use scangit_core::engine::{Engine, Match};
+use zip_support::Method;
 
 /// A GitHub token with a valid checksum (from the built-in examples).
 const GHP: &str = "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";
@@ -145,51 +148,20 @@ fn java_class_constant_strings_are_scanned() {
     assert_eq!(found, [("github-pat".into(), GHP.into(), vec![])]);
 }
 
+/// A zip of `entries` (name, data, deflated?).
 fn zip(entries: &[(&str, &[u8], bool)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data, deflate) in entries {
-        let body = if *deflate {
-            let mut buf = vec![0u8; data.len() * 2 + 64];
-            let mut cfg = zlib_rs::DeflateConfig::new(6);
-            cfg.window_bits = -15;
-            let (c, _) = zlib_rs::compress_slice(&mut buf, data, cfg);
-            c.to_vec()
-        } else {
-            data.to_vec()
-        };
-        let method: u16 = if *deflate { 8 } else { 0 };
-        let offset = out.len() as u32;
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&[20, 0, 0, 0]);
-        out.extend_from_slice(&method.to_le_bytes());
-        out.extend_from_slice(&[0; 8]); // time, date, crc (not checked)
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&body);
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&[20, 0, 20, 0, 0, 0]);
-        central.extend_from_slice(&method.to_le_bytes());
-        central.extend_from_slice(&[0; 8]);
-        central.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        central.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        central.extend_from_slice(&[0; 12]); // extra, comment, disk, attrs
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_off = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_off.to_le_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out
+    let entries: Vec<(&str, &[u8], Method)> = entries
+        .iter()
+        .map(|&(name, data, deflate)| {
+            let method = if deflate {
+                Method::Deflate
+            } else {
+                Method::Stored
+            };
+            (name, data, method)
+        })
+        .collect();
+    zip_support::zip(&entries, 1)
 }
 
 #[test]
