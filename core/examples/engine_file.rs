@@ -2,6 +2,7 @@
 //! `cargo run --release -p scangit-core --example engine_file -- FILE [RULES.toml]`.
 //! Prints MB/s and the number of matches per rule (top 10); for profiling the prefilter on
 //! real history (e.g. a slice of `git cat-file --batch-all-objects --batch` output).
+//! `SCANGIT_CONFIRM_ALONE=1` confirms every keyword hit with its own search (the reference).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -13,10 +14,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: engine_file FILE [RULES.toml]");
     let data = std::fs::read(&path).expect("read FILE");
-    let engine = match args.next() {
+    let mut engine = match args.next() {
         Some(r) => Engine::new(&RuleSet::from_path(r.as_ref()).expect("rules").0).expect("compile"),
         None => Engine::builtin().expect("built-in rules"),
     };
+    if std::env::var_os("SCANGIT_CONFIRM_ALONE").is_some() {
+        // The reference: every keyword hit confirmed by its own search.
+        engine.confirm_each_hit_alone();
+    }
     let window = 1 << 20;
     let mut scratch = engine.new_scratch();
     let mut out = Vec::new();

@@ -263,3 +263,128 @@ fn random_bytes_and_windows_never_panic() {
     );
     assert_eq!(out.len(), 1);
 }
+
+/// Rules whose matches depend on window edges and alternation order: `$`, `\b` (ASCII and
+/// Unicode), a lazy prefix, alternatives of different lengths, a short keyword, and matches
+/// that chain, so that an iteration from the window's start and one from further back find
+/// different matches (62 of `a`..`j`, then `kkkk`: from the start `[0, 31)`, `[31, 62)` and nothing
+/// with the keyword; from 24, `[24, 55)` then `[55, 66)`).
+const EDGE_RULES: &str = r#"
+[[rules]]
+id = "line-end"
+regex = '''(?m)lk=([a-z0-9]{3,24})$'''
+keywords = ["lk="]
+
+[[rules]]
+id = "word"
+regex = '''\bwb_([a-z0-9]{4,30})\b'''
+keywords = ["wb_"]
+
+[[rules]]
+id = "unicode-word"
+regex = '''(?u)\bük_(\w{4,20})\b'''
+keywords = ["ük_"]
+
+[[rules]]
+id = "priority"
+regex = '''(?:tk|tkx|tkxx)([0-9]{4}|[0-9]{8})'''
+keywords = ["tk"]
+
+[[rules]]
+id = "phase"
+regex = '''[a-j][a-z]{0,30}'''
+keywords = ["k"]
+
+[[rules]]
+id = "lazy"
+regex = '''a.{0,40}?ZZ([0-9]{2,})'''
+keywords = ["zz"]
+"#;
+
+/// Text made of a few repeated pieces, so one rule's keyword hits are dense and their
+/// confirmation windows overlap (the case the shared search is for), with real matches, near
+/// misses and edge bytes mixed in.
+fn dense_blob(rng: &mut XorShift, len: usize) -> Vec<u8> {
+    const PIECES: &[&str] = &[
+        "postgres://u:p@",
+        "postgres://app:x0PgdnL85VB7Nie@db3.internal/x ",
+        "https://deploy:Wiy4xDC3eWWiqSAb59p9@git.internal.net ",
+        "lk=",
+        "lk=abc123\n",
+        "wb_",
+        "wb_k3y9x2 ",
+        "ük_",
+        "ük_äbcdé ",
+        "tk",
+        "tkxx1234",
+        "tk12345678",
+        "a",
+        "ZZ",
+        "ZZ42",
+        "password = ",
+        "api_key=",
+        "AKIA",
+        "ghp_",
+        "\n",
+        " ",
+        "é",
+        "abcdefghij",
+        "k",
+    ];
+    let mut b = Vec::with_capacity(len + 64);
+    let (x, y) = (rng.below(PIECES.len()), rng.below(PIECES.len()));
+    while b.len() < len {
+        let piece = match rng.below(10) {
+            0..=5 => PIECES[x],
+            6..=7 => PIECES[y],
+            _ => PIECES[rng.below(PIECES.len())],
+        };
+        b.extend_from_slice(piece.as_bytes());
+    }
+    b
+}
+
+/// The search shared by a cluster of one rule's keyword hits is an optimization: every scan,
+/// whole or windowed, reports exactly what confirming each hit with its own search reports.
+#[test]
+fn shared_confirmation_equals_confirming_each_hit_alone() {
+    let edge = RuleSet::from_toml_str(EDGE_RULES, "edge").unwrap().0;
+    for set in [RuleSet::builtin(), edge] {
+        let shared = Engine::new(&set).unwrap();
+        let mut alone = Engine::new(&set).unwrap();
+        alone.confirm_each_hit_alone();
+        let (mut s1, mut s2) = (shared.new_scratch(), alone.new_scratch());
+        let mut rng = XorShift(0x5EED_0F_C0FF_EE00);
+        let mut total = 0;
+        let crafted = [
+            format!("{}kkkk", &"abcdefghij".repeat(7)[..62]),
+            format!(
+                "{}kk{}kkkkkk",
+                "abcdefghij".repeat(10),
+                "jihgfedcba".repeat(5)
+            ),
+        ];
+        for i in 0..if cfg!(debug_assertions) { 20 } else { 120 } {
+            let blob = match crafted.get(i) {
+                Some(c) => c.clone().into_bytes(),
+                None => {
+                    let len = 1 + rng.below(6000);
+                    dense_blob(&mut rng, len)
+                }
+            };
+            let (a, b) = (rng.below(blob.len()), rng.below(blob.len() + 1));
+            for owned in [0..blob.len(), a.min(b)..a.max(b)] {
+                let want = scan(&alone, &mut s2, &blob, owned.clone());
+                let got = scan(&shared, &mut s1, &blob, owned.clone());
+                assert_eq!(
+                    got,
+                    want,
+                    "owned {owned:?} of {:?}",
+                    String::from_utf8_lossy(&blob)
+                );
+                total += want.len();
+            }
+        }
+        assert!(total > 100, "the dense blobs hold real matches: {total}");
+    }
+}

@@ -53,6 +53,15 @@ fn engine() -> &'static Engine {
     E.get_or_init(|| Engine::builtin().expect("built-in rules compile"))
 }
 
+fn engine_confirming_each_hit_alone() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| {
+        let mut e = Engine::builtin().expect("built-in rules compile");
+        e.confirm_each_hit_alone();
+        e
+    })
+}
+
 /// Splits `data` at a length read from its first two bytes.
 fn split2(data: &[u8]) -> (&[u8], &[u8]) {
     let rest = data.get(2..).unwrap_or_default();
@@ -145,7 +154,8 @@ pub fn extraction(data: &[u8]) {
 /// The engine's window contract on arbitrary bytes (keyword prefilter, regexes, base64 and
 /// percent decoding, generic overlaps): tiling the input with owned ranges of one size (from
 /// the first byte), each shown with `context_bytes()` on both sides, finds exactly what one
-/// whole-input scan finds.
+/// whole-input scan finds; and confirming every keyword hit with its own search finds the same
+/// as the search shared by a cluster of hits.
 pub fn engine_windows(data: &[u8]) {
     let e = engine();
     let Some((&size, hay)) = data.split_first() else {
@@ -155,6 +165,14 @@ pub fn engine_windows(data: &[u8]) {
     let mut scratch = e.new_scratch();
     let mut whole = Vec::new();
     e.scan(hay, 0..hay.len(), &mut scratch, &mut whole);
+    // The search shared by clusters of keyword hits changes nothing.
+    let mut alone = Vec::new();
+    let a = engine_confirming_each_hit_alone();
+    a.scan(hay, 0..hay.len(), &mut a.new_scratch(), &mut alone);
+    assert!(
+        whole == alone,
+        "shared confirmation equals per-hit confirmation"
+    );
     let owned = 1 + usize::from(size) * 4;
     let mut tiled = Vec::new();
     let mut p = 0;
@@ -717,7 +735,12 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
             br#"{"cells":[{"cell_type":"code","source":["k = 'ghp_R3tJ8bQx2LmN7pVz4KwY6sHc1DfG9aE0uTiO'"],"outputs":[]}],"metadata":{}}"#.to_vec(),
             [&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52, 0, 3, 1, 0, 5][..], b"hello"].concat(),
         ],
-        "engine_windows" => vec![[&[3u8][..], &text].concat()],
+        "engine_windows" => vec![
+            [&[3u8][..], &text].concat(),
+            // Keyword-dense text: clusters of hits share one search.
+            [&[40u8][..], &b"postgres://u:p@".repeat(64)].concat(),
+            [&[9u8][..], &b"https://deploy:Wiy4xDC3eWWiqSAb59p9@git.internal.net ".repeat(24)].concat(),
+        ],
         "rules" => vec![
             b"[[rules]]\nid = \"k\"\nregex = '''key_[a-z0-9]{16}'''\nkeywords = [\"key_\"]\n[[rules.allowlists]]\nregexes = ['''example''']\n".to_vec(),
             b"secret.matches('^[a-z]+$') && !finding.path.startsWith('test/')".to_vec(),

@@ -83,6 +83,9 @@ pub(super) struct Compiled {
     pub slow_reach: usize,
     pub context: usize,
     pub hash: [u8; 32],
+    /// Whether a cluster of one rule's keyword hits is searched once before confirming each
+    /// (see `may_report`); off only in equivalence tests.
+    pub shared_confirm: bool,
 }
 
 fn regex_error(
@@ -302,6 +305,7 @@ pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
         has_generic,
         slow_reach: index.slow_reach,
         hash: hash.finish(has_generic, context),
+        shared_confirm: true,
     })
 }
 

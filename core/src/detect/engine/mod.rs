@@ -60,6 +60,8 @@ struct Level {
     decoded: Vec<u8>,
     found: Vec<Match>,
     locs: Vec<CaptureLocations>,
+    /// Leftmost-first matches over a cluster of one rule's keyword windows.
+    spans: Vec<Range<usize>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -173,6 +175,13 @@ impl Engine {
             .map_or("", |r| r.description.as_str())
     }
 
+    /// Turns off the shared search over clusters of one rule's keyword hits, so every hit is
+    /// confirmed alone (the reference the shared search is tested against; results are equal).
+    #[doc(hidden)]
+    pub fn confirm_each_hit_alone(&mut self) {
+        self.c.shared_confirm = false;
+    }
+
     pub fn new_scratch(&self) -> Scratch {
         Scratch {
             levels: (0..=MAX_DEPTH)
@@ -182,6 +191,7 @@ impl Engine {
                     runs: Vec::new(),
                     decoded: Vec::new(),
                     found: Vec::new(),
+                    spans: Vec::new(),
                     locs: self
                         .c
                         .rules
@@ -373,10 +383,40 @@ impl Engine {
         );
         lvl.hits.sort_unstable();
         lvl.hits.dedup();
-        for i in 0..lvl.hits.len() {
-            let hit = lvl.hits[i];
-            self.confirm(hit, hay, owned, &mut lvl.locs, out);
+        // Hits are sorted by rule, then position: each rule's hits are split into clusters of
+        // overlapping confirmation windows.
+        let mut i = 0;
+        while i < lvl.hits.len() {
+            let rule = &self.c.rules[lvl.hits[i].rule as usize];
+            let (mut j, mut g) = (i + 1, self.window(rule, &lvl.hits[i], hay.len()));
+            while let Some(next) = lvl.hits.get(j)
+                && next.rule == lvl.hits[i].rule
+            {
+                let w = self.window(rule, next, hay.len());
+                if w.start >= g.end {
+                    break;
+                }
+                g = g.start.min(w.start)..g.end.max(w.end);
+                j += 1;
+            }
+            let shared = self.c.shared_confirm && j - i >= SHARED_CONFIRM_MIN_HITS;
+            if shared {
+                leftmost_matches(rule, hay, g, &mut lvl.spans);
+            }
+            for k in i..j {
+                let hit = lvl.hits[k];
+                if !shared || may_report(&lvl.spans, self.window(rule, &hit, hay.len()), &hit) {
+                    self.confirm(hit, hay, owned, &mut lvl.locs, out);
+                }
+            }
+            i = j;
         }
+    }
+
+    /// The bytes [`Engine::confirm`] searches for `hit`.
+    fn window(&self, rule: &CompiledRule, hit: &Hit, len: usize) -> Range<usize> {
+        let l = rule.max_len;
+        hit.end.saturating_sub(l + MARGIN)..(hit.start + l + MARGIN).min(len)
     }
 
     fn confirm(
@@ -389,8 +429,9 @@ impl Engine {
     ) {
         let rule = &self.c.rules[hit.rule as usize];
         let l = rule.max_len;
-        let base = hit.end.saturating_sub(l + MARGIN);
-        let sub = &hay[base..(hit.start + l + MARGIN).min(hay.len())];
+        let window = self.window(rule, &hit, hay.len());
+        let base = window.start;
+        let sub = &hay[window];
         let mut pos = 0;
         while pos <= sub.len() {
             let Some(m) = rule.regex.find_at(sub, pos) else {
@@ -483,6 +524,54 @@ impl Engine {
             });
         }
     }
+}
+
+/// Keyword hits of one rule with overlapping windows from which one search over their union
+/// (instead of one per hit) is worth it.
+const SHARED_CONFIRM_MIN_HITS: usize = 4;
+
+/// The leftmost-first matches of `rule` over `hay[g]`, iterated as [`Engine::confirm`] does
+/// (absolute spans, in order, not overlapping).
+fn leftmost_matches(
+    rule: &CompiledRule,
+    hay: &[u8],
+    g: Range<usize>,
+    spans: &mut Vec<Range<usize>>,
+) {
+    spans.clear();
+    let (base, sub) = (g.start, &hay[g]);
+    let mut pos = 0;
+    while pos <= sub.len() {
+        let Some(m) = rule.regex.find_at(sub, pos) else {
+            break;
+        };
+        spans.push(base + m.start()..base + m.end());
+        pos = if m.end() > m.start() {
+            m.end()
+        } else {
+            m.end() + 1
+        };
+    }
+}
+
+/// Whether [`Engine::confirm`] can report anything for `hit`, whose search window is `w`, given
+/// `spans`: the leftmost-first matches over a region `G` containing `w` (with `G` starting at
+/// the haystack's start when `w` does, and ending at its end when `w` does).
+///
+/// Why a `false` is exact: a match that `confirm` reports starts at `p <= hit.start` and is at
+/// most `L` long while containing the keyword, so it lies at least `MARGIN` bytes inside `w` on
+/// both sides (or touches a haystack end that `G` shares); it and its look-around (at most four
+/// bytes each way) read the same bytes in `G`, so a match starts at `p` in `G` as well. Iterating
+/// leftmost-first over `G` from a start at or before `w.start` cannot step over a position where a
+/// match starts without finding a match that starts at or before it, and that match (start at most
+/// `hit.start`) then ends after `w.start` unless the iteration resumes from a point still at or
+/// before `p`. So some span has `start <= hit.start` and `end > w.start`; without one, nothing.
+fn may_report(spans: &[Range<usize>], w: Range<usize>, hit: &Hit) -> bool {
+    // Spans are ordered and disjoint, so their ends increase with their starts: the last span
+    // starting at or before the keyword reaches furthest.
+    let n = spans.partition_point(|s| s.start <= hit.start);
+    // (An empty span proves less; it is taken as a possible report.)
+    n > 0 && (spans[n - 1].end > w.start || spans[n - 1].is_empty())
 }
 
 /// The extent of the leftmost-first match anchored at `x`, searched over a window that depends
