@@ -185,7 +185,9 @@ fn repacks_racing_stored_scans_change_nothing_or_are_reported() {
         let repo = copy_of(&dir);
         let db = dir.join("s.db");
         let scan = scan_cmd(&repo, &db).spawn().unwrap();
-        let delay = rng.below(took.as_micros() as u64 + 1);
+        // Up to twice a quiet scan's time: some repacks start after the scan has finished
+        // (the `complete` branch), most change the packs under a running one.
+        let delay = rng.below(2 * took.as_micros() as u64 + 1);
         std::thread::sleep(Duration::from_micros(delay));
         let gc = run(Command::new("git")
             .args(["-C"])

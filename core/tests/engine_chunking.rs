@@ -354,7 +354,7 @@ fn shared_confirmation_equals_confirming_each_hit_alone() {
         let mut alone = Engine::new(&set).unwrap();
         alone.confirm_each_hit_alone();
         let (mut s1, mut s2) = (shared.new_scratch(), alone.new_scratch());
-        let mut rng = XorShift(0x5EED_0F_C0FF_EE00);
+        let mut rng = XorShift(0x005E_ED0F_C0FF_EE00);
         let mut total = 0;
         let crafted = [
             format!("{}kkkk", &"abcdefghij".repeat(7)[..62]),
