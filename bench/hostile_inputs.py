@@ -7,8 +7,8 @@ usage: bench/hostile_inputs.py [--bin target/<triple>/release/scangit] [--rules 
 
 - rules: a rules file of N distinct rules (distinct keywords) loaded to scan an empty repository,
   against N/10 rules (a linear loader takes ~10x longer for 10x the rules).
-- keyword-dense text: `postgres://u:p@` repeated for MB megabytes in one blob, against ordinary
-  prose of the same size.
+- keyword-dense text: units such as `postgres://u:p@` repeated for MB megabytes in one blob
+  (`DENSE`), against ordinary prose of the same size.
 """
 import argparse
 import os
@@ -28,6 +28,20 @@ def run(cmd, env=None):
     if p.returncode not in (0, 1):
         sys.exit(f"{cmd}: exit {p.returncode}: {p.stderr.decode(errors='replace')}")
     return wall, rss
+
+
+# Keyword-dense units, repeated to fill the blob: keywords with no match around them (the
+# red-team case first), then units where every repetition is a real or near match.
+DENSE = [
+    b"postgres://u:p@",
+    b"https://u:p@",
+    b"password = ",
+    b"-----BEGIN RSA PRIVATE KEY-----\n",
+    b"ghp_",
+    b"AKIA",
+    b"api_key=",
+    b"postgres://app:x0PgdnL85VB7Nie@db3.internal/x ",
+]
 
 
 def git(*args, cwd):
@@ -71,13 +85,13 @@ def main():
             wall, rss = run([o.bin, "scan", empty, "--rules", path, "--format", "jsonl"])
             print(f"rules load      {n:>8} rules: {wall:7.2f} s  {n / wall:10.0f} rules/s  peak RSS {rss / 1024:.0f} MiB")
         size = o.mb << 20
-        dense = (b"postgres://u:p@" * (size // 15 + 1))[:size]
-        words = b"the quick brown fox jumps over the lazy dog while the config loads\n"
-        prose = (words * (size // len(words) + 1))[:size]
-        for label, content in (("ordinary text", prose), ("keyword-dense", dense)):
-            repo = repo_with(tmp, label.replace(" ", "-"), content)
+        inputs = [("ordinary text", b"the quick brown fox jumps over the lazy dog while the config loads\n")]
+        inputs += [(f"dense {unit[:24].decode()!r}", unit) for unit in DENSE]
+        for i, (label, unit) in enumerate(inputs):
+            content = (unit * (size // len(unit) + 1))[:size]
+            repo = repo_with(tmp, f"input{i}", content)
             wall, rss = run([o.bin, "scan", repo, "--format", "jsonl", "--max-blob-bytes", "1G"])
-            print(f"{label:15} {o.mb:>8} MiB:   {wall:7.2f} s  {o.mb / wall:10.2f} MiB/s    peak RSS {rss / 1024:.0f} MiB")
+            print(f"{label:40} {o.mb:>4} MiB: {wall:7.2f} s  {o.mb / wall:8.2f} MiB/s  peak RSS {rss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -4,15 +4,17 @@
  *
  * Conventions (modelled on SQLite's C API):
  * - Every name starts with scangit_ / SCANGIT_. Handles are opaque: scangit_engine (compiled
- *   rules), scangit_abort (abort token), scangit_store (persistence), scangit_report.
+ *   rules), scangit_abort (abort token), scangit_store (persistence), scangit_report,
+ *   scangit_kv_reply (a key-value store's answer).
  * - Every function returns a scangit_status (SCANGIT_OK = 0), except scangit_version,
  *   scangit_abi_version, scangit_status_name, scangit_last_error_message and the *_free
  *   functions (void; NULL is a no-op). On failure, scangit_last_error_message() gives this
  *   thread's message. NULL pointers, bad UTF-8 and wrong struct sizes give
  *   SCANGIT_INVALID_ARGUMENT; a panic inside the library gives SCANGIT_INTERNAL.
- * - Structs the caller fills (scangit_options, scangit_sink, scangit_store_methods) begin with
- *   their size: initialize them with their *_init(&s, sizeof s) function, which sets it. Fields
- *   are only ever appended; SCANGIT_ABI_VERSION changes on incompatible changes.
+ * - Structs the caller fills (scangit_options, scangit_sink, scangit_store_methods,
+ *   scangit_kv_methods) begin with their size: initialize them with their *_init(&s, sizeof s)
+ *   function, which sets it. Fields are only ever appended; SCANGIT_ABI_VERSION changes on
+ *   incompatible changes.
  * - Strings given to the library are NUL-terminated UTF-8. Strings and bytes the library gives
  *   out are pointer + length (scangit_str, scangit_bytes), borrowed for the callback or the
  *   life of the handle they come from.

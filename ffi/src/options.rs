@@ -107,9 +107,11 @@ impl scangit_options {
             // Not a mode: core refuses it, naming the value.
             m => m.to_string(),
         };
-        // SAFETY (all three): NULL or NUL-terminated strings live for the call (documented).
+        // SAFETY: `repo_id` is NULL or a NUL-terminated string live for the call (documented).
         let repo_id = unsafe { opt_str(self.repo_id, "scangit_options.repo_id") }?;
+        // SAFETY: `since` is NULL or a NUL-terminated string live for the call (documented).
         let since = unsafe { opt_str(self.since, "scangit_options.since") }?;
+        // SAFETY: `range` is NULL or a NUL-terminated string live for the call (documented).
         let range = unsafe { opt_str(self.range, "scangit_options.range") }?;
         // SAFETY: NULL or a live handle for the call (documented).
         let abort = unsafe { self.abort.as_ref() }.map(|a| a.token.clone());
