@@ -171,34 +171,85 @@ fn quiet() -> &'static (Found, Duration) {
     })
 }
 
-fn wait_with_output(child: Child) -> Output {
-    child.wait_with_output().unwrap()
+/// Starts a stored scan whose output goes to files in `dir`, not to pipes: a scan whose
+/// output outgrew an unread pipe would block before it stores anything, and the races and
+/// kills would never meet a scan that is committing or has finished.
+fn spawn_scan(repo: &Path, db: &Path, dir: &Path) -> Child {
+    let file = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
+    scan_cmd(repo, db)
+        .stdout(file("scan.out"))
+        .stderr(file("scan.err"))
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a scan from [`spawn_scan`] and reads what it printed.
+fn wait_with_output(mut child: Child, dir: &Path) -> Output {
+    let status = child.wait().unwrap();
+    Output {
+        status,
+        stdout: std::fs::read(dir.join("scan.out")).unwrap(),
+        stderr: std::fs::read(dir.join("scan.err")).unwrap(),
+    }
+}
+
+fn repack(repo: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C")
+        .arg(repo)
+        .args(["repack", "-adfq"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// How long `git repack -adf` takes on the corpus: it deletes the old packs and loose objects
+/// only when it ends, so that is the moment a scan has to straddle.
+fn repack_time() -> Duration {
+    let dir = tmp("repack-time");
+    let repo = copy_of(&dir);
+    let t = Instant::now();
+    assert!(repack(&repo).output().unwrap().status.success());
+    let took = t.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    took
 }
 
 #[test]
 fn repacks_racing_stored_scans_change_nothing_or_are_reported() {
     let (want, took) = quiet();
+    let repack_took = repack_time();
     let mut rng = Rng(0x51ED_2701);
     let (mut clean, mut detected) = (0, 0);
     for round in 0..rounds(4) {
         let dir = tmp(&format!("race{round}"));
         let repo = copy_of(&dir);
         let db = dir.join("s.db");
-        let scan = scan_cmd(&repo, &db).spawn().unwrap();
-        // Up to twice a quiet scan's time: some repacks start after the scan has finished
-        // (the `complete` branch), most change the packs under a running one.
-        let delay = rng.below(2 * took.as_micros() as u64 + 1);
-        std::thread::sleep(Duration::from_micros(delay));
-        let gc = run(Command::new("git")
-            .args(["-C"])
-            .arg(&repo)
-            .args(["repack", "-adfq"]));
+        // Odd rounds start the scan first and the repack up to two scans' time later (some
+        // repacks begin after the scan has ended). Even rounds start the repack first and the
+        // scan at a random moment of it, so the repack's deletions land during the scan.
+        let (scan, gc) = if round % 2 == 1 {
+            let scan = spawn_scan(&repo, &db, &dir);
+            std::thread::sleep(Duration::from_micros(
+                rng.below(2 * took.as_micros() as u64 + 1),
+            ));
+            (scan, repack(&repo).spawn().unwrap())
+        } else {
+            let gc = repack(&repo).spawn().unwrap();
+            std::thread::sleep(Duration::from_micros(
+                rng.below(repack_took.as_micros() as u64 + 1),
+            ));
+            (spawn_scan(&repo, &db, &dir), gc)
+        };
+        let gc = gc.wait_with_output().unwrap();
         assert!(
             gc.status.success(),
             "{}",
             String::from_utf8_lossy(&gc.stderr)
         );
-        let o = wait_with_output(scan);
+        let o = wait_with_output(scan, &dir);
         let err = String::from_utf8_lossy(&o.stderr);
         match o.status.code() {
             Some(0 | 1) => {
@@ -220,7 +271,11 @@ fn repacks_racing_stored_scans_change_nothing_or_are_reported() {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
-    println!("repack races: {clean} unaffected, {detected} concurrent_maintenance");
+    println!(
+        "repack races (repack {} ms, scan {} ms): {clean} complete as a quiet scan, {detected} concurrent_maintenance",
+        repack_took.as_millis(),
+        took.as_millis()
+    );
 }
 
 fn integrity(db: &Path) -> String {
@@ -240,7 +295,7 @@ fn sigkill_during_stored_scans_loses_nothing() {
         let dir = tmp(&format!("kill{round}"));
         let repo = copy_of(&dir);
         let db = dir.join("s.db");
-        let mut scan = scan_cmd(&repo, &db).spawn().unwrap();
+        let mut scan = spawn_scan(&repo, &db, &dir);
         let delay = rng.below(took.as_micros() as u64 * 6 / 5 + 1);
         std::thread::sleep(Duration::from_micros(delay));
         let killed = scan.try_wait().unwrap().is_none();
