@@ -432,23 +432,14 @@ impl Engine {
         let window = self.window(rule, &hit, hay.len());
         let base = window.start;
         let sub = &hay[window];
-        let mut pos = 0;
-        while pos <= sub.len() {
-            let Some(m) = rule.regex.find_at(sub, pos) else {
-                break;
-            };
-            let (ms, me) = (base + m.start(), base + m.end());
+        for m in leftmost(rule, sub) {
+            let (ms, me) = (base + m.start, base + m.end);
             if ms > hit.start {
                 break;
             }
             if me >= hit.end && me - ms <= l && owned.contains(&ms) {
-                self.report(hit.rule, rule, sub, base, m.start(), locs, hay, out);
+                self.report(hit.rule, rule, sub, base, m.start, locs, hay, out);
             }
-            pos = if m.end() > m.start() {
-                m.end()
-            } else {
-                m.end() + 1
-            };
         }
     }
 
@@ -530,8 +521,26 @@ impl Engine {
 /// (instead of one per hit) is worth it.
 const SHARED_CONFIRM_MIN_HITS: usize = 4;
 
-/// The leftmost-first matches of `rule` over `hay[g]`, iterated as [`Engine::confirm`] does
-/// (absolute spans, in order, not overlapping).
+/// The leftmost-first matches of `rule` in `sub`, in order: each search resumes where the last
+/// match ended (one byte further after an empty match). [`Engine::confirm`] and the search
+/// shared by a cluster of hits iterate the same way, which [`may_report`] relies on.
+fn leftmost<'a>(rule: &'a CompiledRule, sub: &'a [u8]) -> impl Iterator<Item = Range<usize>> + 'a {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos > sub.len() {
+            return None;
+        }
+        let m = rule.regex.find_at(sub, pos)?;
+        pos = if m.end() > m.start() {
+            m.end()
+        } else {
+            m.end() + 1
+        };
+        Some(m.range())
+    })
+}
+
+/// The leftmost-first matches of `rule` over `hay[g]` (absolute spans, in order, disjoint).
 fn leftmost_matches(
     rule: &CompiledRule,
     hay: &[u8],
@@ -539,19 +548,8 @@ fn leftmost_matches(
     spans: &mut Vec<Range<usize>>,
 ) {
     spans.clear();
-    let (base, sub) = (g.start, &hay[g]);
-    let mut pos = 0;
-    while pos <= sub.len() {
-        let Some(m) = rule.regex.find_at(sub, pos) else {
-            break;
-        };
-        spans.push(base + m.start()..base + m.end());
-        pos = if m.end() > m.start() {
-            m.end()
-        } else {
-            m.end() + 1
-        };
-    }
+    let base = g.start;
+    spans.extend(leftmost(rule, &hay[g]).map(|m| base + m.start..base + m.end));
 }
 
 /// Whether [`Engine::confirm`] can report anything for `hit`, whose search window is `w`, given
