@@ -9,6 +9,7 @@
 //! - [`adapter`]: the EngineAdapter and RingChunker, feeding a blob to the engine in
 //!   overlap-safe windows.
 //! - [`fingerprint`]: keyed, stable fingerprints of secrets.
+//! - [`examples`]: checking a rule set against its own examples (positive, negative, paths).
 //!
 //! Imports point one way: `rules` depends on nothing else here, `engine` on `rules`, `adapter`
 //! on `engine`; `extract` on nothing above it, `content` on `extract`.
@@ -16,6 +17,7 @@
 pub mod adapter;
 pub mod content;
 pub mod engine;
+pub mod examples;
 pub mod extract;
 pub mod fingerprint;
 pub mod rules;

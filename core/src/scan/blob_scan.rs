@@ -14,8 +14,9 @@ use super::finalize::ScannedBlob;
 use super::modes::{NO_COMMIT, Plan, PlannedBlob};
 use super::state::ScanState;
 use crate::Engine;
-use crate::detect::adapter::{EngineAdapter, Hit};
+use crate::detect::adapter::{EngineAdapter, Hit, Stopped};
 use crate::detect::content::{self, Prepared};
+use crate::detect::engine::Match;
 use crate::events::{CommitMeta, Event, Finding, Phase, SkipReason};
 use crate::git::commits::{self, CommitGraph};
 use crate::git::odb::{Odb, ReadScratch};
@@ -39,6 +40,8 @@ impl AtomicBitSet {
 /// A worker's own buffers for blob scanning.
 pub(super) struct BlobWorker<'e> {
     adapter: EngineAdapter<'e>,
+    /// For the gated rules (those with a `path`), on blobs whose path opens them.
+    gated: Option<EngineAdapter<'e>>,
     /// Reads the commit object of a commit event (rare: once per commit with findings).
     commit_rs: ReadScratch,
     commit_buf: Vec<u8>,
@@ -48,6 +51,9 @@ impl<'e> BlobWorker<'e> {
     pub fn new(engine: &'e Engine, window: usize, object_limit: u64) -> Self {
         Self {
             adapter: EngineAdapter::new(engine, window),
+            gated: engine
+                .at_gated_engine()
+                .map(|g| EngineAdapter::new(g, window)),
             commit_rs: ReadScratch::new(0, object_limit),
             commit_buf: Vec::new(),
         }
@@ -113,45 +119,101 @@ impl<'s> BlobScanner<'s> {
             commit,
             path: b.path.to_vec(),
         };
-        let (text, origin) = match content::prepare(data, &b.path) {
-            Prepared::Binary => {
-                state.skip(SkipReason::Binary, || format!("blob {}", b.id));
-                // Binary content is policy, not a gap: the blob counts as seen.
-                state.record(ScannedBlob {
-                    id: b.id,
-                    context: context(),
-                    findings: Vec::new(),
-                });
-                return true;
-            }
-            Prepared::Text { bytes, origin } => (bytes, origin),
-        };
-        let place = Place {
+        let at = self.engine.at_path(&b.path);
+        let mut place = Place {
             blob: b,
             commit,
-            origin,
+            origin: None,
         };
         let mut new_commit = false;
         let mut records = Vec::new();
-        let should_abort = || state.should_abort();
-        let res = w.adapter.scan_blob(&text, &should_abort, &mut |hit| {
-            if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
-                records.push(record);
+        if !data.is_empty() {
+            for &rule in &at.path_only {
+                let hit = path_only_hit(self.engine, rule, b.id, data.len());
+                if let Some(record) = self.on_hit(&place, hit.as_hit(), &mut new_commit) {
+                    records.push(record);
+                }
             }
-            !state.should_abort()
-        });
+        }
+        let mut binary = false;
+        let res = match content::prepare(data, &b.path) {
+            Prepared::Binary => {
+                state.skip(SkipReason::Binary, || format!("blob {}", b.id));
+                binary = true;
+                Ok(())
+            }
+            Prepared::Text { bytes, origin } => {
+                place.origin = origin;
+                let sink = &mut |hit: Hit<'_>| {
+                    if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
+                        records.push(record);
+                    }
+                    !state.should_abort()
+                };
+                self.scan_text(w, &bytes, at.gated.is_some(), sink)
+            }
+        };
         if new_commit && let Some(id) = commit {
             self.emit_commit(w, id);
         }
         if res.is_ok() {
+            // Binary content is policy, not a gap: the blob counts as seen.
             state.record(ScannedBlob {
                 id: b.id,
                 context: context(),
                 findings: records,
             });
         }
-        self.count(data.len());
+        if !binary {
+            self.count(data.len());
+        }
         res.is_ok()
+    }
+
+    /// Runs the plain rules over `text` and, when `gated` (the blob's path opens the gated
+    /// rules), the gated rules too. Then the hits of both passes are held back until a generic
+    /// match of one pass that overlaps a specific match of the other is dropped, as the engine
+    /// does within one pass.
+    fn scan_text(
+        &self,
+        w: &mut BlobWorker<'_>,
+        text: &[u8],
+        gated: bool,
+        sink: &mut dyn FnMut(Hit<'_>) -> bool,
+    ) -> Result<(), Stopped> {
+        let state = self.state;
+        let should_abort = || state.should_abort();
+        let Some(gated_adapter) = w.gated.as_mut().filter(|_| gated) else {
+            return w.adapter.scan_blob(text, &should_abort, sink);
+        };
+        let mut held: Vec<OwnedHit> = Vec::new();
+        let base = self.engine.gated_base();
+        gated_adapter.scan_blob(text, &should_abort, &mut |h| {
+            held.push(OwnedHit::of(&h, base));
+            true
+        })?;
+        let split = held.len();
+        w.adapter.scan_blob(text, &should_abort, &mut |h| {
+            held.push(OwnedHit::of(&h, 0));
+            true
+        })?;
+        let (gated_hits, plain_hits) = held.split_at(split);
+        let engine = self.engine;
+        let span = |h: &OwnedHit| (h.m.rule, h.start..h.end);
+        let yields = |h: &OwnedHit, others: &[OwnedHit]| {
+            engine.generic_yields(span(h), others.iter().map(span))
+        };
+        let keep: Vec<bool> = gated_hits
+            .iter()
+            .map(|h| !yields(h, plain_hits))
+            .chain(plain_hits.iter().map(|h| !yields(h, gated_hits)))
+            .collect();
+        for (h, _) in held.iter().zip(keep).filter(|(_, k)| *k) {
+            if !sink(h.as_hit()) {
+                return Err(Stopped);
+            }
+        }
+        Ok(())
     }
 
     /// Report one engine hit (unless a location allowlist drops it); returns the record to keep
@@ -247,6 +309,65 @@ impl<'s> BlobScanner<'s> {
             .fetch_add(bytes as u64, Ordering::Relaxed);
         let done = state.blobs_scanned.load(Ordering::Relaxed);
         state.progress(Phase::Scan, done, self.plan.blobs.len() as u64, false);
+    }
+}
+
+/// A hit held back until both passes over a gated blob are done (rule numbers are the
+/// engine's).
+struct OwnedHit {
+    m: Match,
+    start: u64,
+    end: u64,
+    line: u64,
+    column: u64,
+    snippet: String,
+}
+
+impl OwnedHit {
+    fn of(h: &Hit<'_>, rule_base: u32) -> Self {
+        let mut m = h.m.clone();
+        m.rule += rule_base;
+        OwnedHit {
+            m,
+            start: h.start,
+            end: h.end,
+            line: h.line,
+            column: h.column,
+            snippet: h.snippet.clone(),
+        }
+    }
+
+    fn as_hit(&self) -> Hit<'_> {
+        Hit {
+            m: &self.m,
+            start: self.start,
+            end: self.end,
+            line: self.line,
+            column: self.column,
+            snippet: self.snippet.clone(),
+        }
+    }
+}
+
+/// The finding of path-only rule `rule` on a blob of `len` bytes: the whole blob is the span,
+/// and the secret (what the fingerprint is keyed on) is the blob's id, so the same file
+/// anywhere in history is one secret.
+fn path_only_hit(engine: &Engine, rule: u32, blob: ObjectId, len: usize) -> OwnedHit {
+    OwnedHit {
+        m: Match {
+            rule,
+            start: 0,
+            end: len,
+            secret: blob.to_string().into_bytes(),
+            decoded_from: Vec::new(),
+            confidence: engine.rule_confidence(rule),
+            location_bits: 0,
+        },
+        start: 0,
+        end: len as u64,
+        line: 1,
+        column: 1,
+        snippet: String::new(),
     }
 }
 

@@ -297,8 +297,17 @@ pub fn engine() -> &'static Engine {
 
 /// Scan `repo` with `options`, collecting every event.
 pub fn try_scan(repo: &Path, options: &ScanOptions) -> Result<Scanned, ScanError> {
+    try_scan_with(repo, options, engine())
+}
+
+/// Scan `repo` with `options` and `engine`, collecting every event.
+pub fn try_scan_with(
+    repo: &Path,
+    options: &ScanOptions,
+    engine: &Engine,
+) -> Result<Scanned, ScanError> {
     let sink = CollectSink::default();
-    scan(repo, options, engine(), &sink)?;
+    scan(repo, options, engine, &sink)?;
     Ok(Scanned {
         findings: sink.findings.into_inner(),
         commits: sink.commits.into_inner(),

@@ -27,7 +27,7 @@ pub(super) const LINE_CTX: usize = 512;
 /// Matches longer than the cap are not found (or are found truncated to it).
 pub(super) const DEFAULT_MAX_LEN: usize = 4096;
 /// Bumped whenever matching semantics change, so the rules hash (and persisted results) change.
-const ENGINE_VERSION: &str = "scangit-engine-3";
+const ENGINE_VERSION: &str = "scangit-engine-4";
 
 pub(super) struct Allow {
     pub condition: AllowCondition,
@@ -270,15 +270,100 @@ fn content_allow(
     })
 }
 
-pub(super) fn compile(set: &RuleSet) -> Result<Compiled, RulesError> {
+/// Which rules of a set a [`Compiled`] holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    /// Rules with a regex and no `path`: run on every blob.
+    Plain,
+    /// Rules with a regex and a `path`: run only on blobs at a matching path (their keywords and
+    /// regexes cost nothing elsewhere, so they may be written without distinctive keywords).
+    Gated,
+}
+
+/// A path-only rule: a blob whose path matches is itself the finding.
+pub(super) struct PathRule {
+    pub id: String,
+    pub description: String,
+    pub confidence: f32,
+    pub path: Regex,
+    pub location_allow: Vec<LocationAllow>,
+}
+
+/// The rules decided on a blob's path: which paths open the gated rules, and the path-only
+/// rules. `set` holds the gated rules' paths first, then the path-only rules' paths.
+#[derive(Default)]
+pub(super) struct Gate {
+    pub set: Option<regex::bytes::RegexSet>,
+    pub gated_paths: usize,
+    pub path_only: Vec<PathRule>,
+    pub hash: [u8; 32],
+}
+
+pub(super) fn gate(set: &RuleSet) -> Result<Gate, RulesError> {
+    let mut memo = RegexMemo::default();
+    let mut patterns = Vec::new();
+    let mut path_only = Vec::new();
+    let mut hash = RulesHash::new();
+    for r in set.rules().iter().filter(|r| r.regex.is_some()) {
+        if let Some(p) = &r.path {
+            patterns.push(p.clone());
+        }
+    }
+    let gated_paths = patterns.len();
+    for r in set.rules().iter().filter(|r| r.regex.is_none()) {
+        let rid = Some(r.id.as_str());
+        let Some(p) = &r.path else { continue };
+        let path = build_regex(p).map_err(|e| regex_error(set, rid, r.line, "path", e))?;
+        let (_, location_allow) = rule_allowlists(set, r, &mut memo)?;
+        hash.put(r.id.as_bytes());
+        hash.put(r.description.as_bytes());
+        hash.put(p.as_bytes());
+        hash.put(&r.confidence.map_or(u32::MAX, f32::to_bits).to_le_bytes());
+        hash.location_allowlists(&location_allow);
+        patterns.push(p.clone());
+        path_only.push(PathRule {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            confidence: r.confidence.unwrap_or(0.5),
+            path,
+            location_allow,
+        });
+    }
+    let set_re = if patterns.is_empty() {
+        None
+    } else {
+        let built = |unicode: bool| {
+            regex::bytes::RegexSetBuilder::new(&patterns)
+                .unicode(unicode)
+                .size_limit(64 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+        };
+        let re = built(false)
+            .or_else(|_| built(true))
+            .map_err(|e| regex_error(set, None, 0, "path", e))?;
+        Some(re)
+    };
+    Ok(Gate {
+        set: set_re,
+        gated_paths,
+        path_only,
+        hash: hash.finish(false, 0),
+    })
+}
+
+pub(super) fn compile(set: &RuleSet, part: Part) -> Result<Compiled, RulesError> {
     let mut memo = RegexMemo::default();
     let mut rules = Vec::new();
     let mut index = KeywordIndex::default();
     let mut hash = RulesHash::new();
     for r in set.rules() {
         let Some(pattern) = r.regex.as_deref() else {
-            continue; // path-only rule: the runner's business (a parse warning said so)
+            continue; // path-only rule: decided on the path alone (see `gate`)
         };
+        if r.path.is_some() != (part == Part::Gated) {
+            continue;
+        }
         let (rule, keywords) = compile_rule(set, r, pattern, &mut memo)?;
         index.add(rules.len() as u32, &keywords, rule.max_len);
         hash.rule(r, pattern, &rule, &keywords);

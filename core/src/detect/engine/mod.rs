@@ -41,8 +41,29 @@ use compile::{CompiledRule, MARGIN};
 pub(crate) const MAX_DEPTH: usize = 2;
 
 /// Compiled rules, shared read-only by all worker threads.
+///
+/// Rules are numbered in three consecutive parts: the plain rules (no `path`), run on every blob
+/// by [`Engine::scan`]; the gated rules (a regex and a `path`), run by their own engine
+/// ([`Engine::at_path`]) only on blobs at a path one of them names; the path-only rules, for which
+/// a matching path is the finding.
 pub struct Engine {
     c: compile::Compiled,
+    gated: Option<Box<Engine>>,
+    gate: compile::Gate,
+    hash: [u8; 32],
+}
+
+/// What a blob's path opens: the gated rules' engine (its rule numbers start at
+/// [`Engine::gated_base`]) and the path-only rules that match.
+pub struct AtPath<'e> {
+    pub gated: Option<&'e Engine>,
+    pub path_only: Vec<u32>,
+}
+
+/// A rule of any part, as far as reporting needs it.
+enum RuleRef<'e> {
+    Regex(&'e CompiledRule),
+    PathOnly(&'e compile::PathRule),
 }
 
 /// Per-thread reusable buffers (one set per decoding level). Valid for the engine that made it;
@@ -90,27 +111,48 @@ impl Engine {
     /// Whether some rule has criteria on the blob's path or commit (a `path`, or allowlist
     /// `paths`/`commits`), so matches must go through [`Engine::allowed_at`].
     pub fn has_location_criteria(&self) -> bool {
-        self.c
-            .rules
-            .iter()
-            .any(|r| r.path.is_some() || !r.location_allow.is_empty())
+        self.gated.is_some()
+            || !self.gate.path_only.is_empty()
+            || self.c.rules.iter().any(|r| !r.location_allow.is_empty())
     }
 
-    /// Whether match `m`, in a blob at `path` introduced by `commit`, is reported: the rule's
-    /// `path` must match, and no allowlist with path or commit criteria may suppress it (OR: any
-    /// criterion; AND: every criterion present, content ones as recorded in the match). Blobs
-    /// with no path (reachable from no commit) match no path regex.
+    fn rule_ref(&self, rule: u32) -> Option<RuleRef<'_>> {
+        let i = rule as usize;
+        let plain = self.c.rules.len();
+        let gated = self.gated.as_ref().map_or(0, |g| g.c.rules.len());
+        if let Some(r) = self.c.rules.get(i) {
+            Some(RuleRef::Regex(r))
+        } else if i < plain + gated {
+            self.gated
+                .as_ref()
+                .map(|g| RuleRef::Regex(&g.c.rules[i - plain]))
+        } else {
+            self.gate
+                .path_only
+                .get(i - plain - gated)
+                .map(RuleRef::PathOnly)
+        }
+    }
+
+    /// Whether match `m` (numbered as this engine numbers rules: a gated engine's matches
+    /// shifted by [`Engine::gated_base`]), in a blob at `path` introduced by `commit`, is
+    /// reported: the rule's `path` must match, and no allowlist with path or commit criteria
+    /// may suppress it (OR: any criterion; AND: every criterion present, content ones as
+    /// recorded in the match). Blobs with no path (reachable from no commit) match no path
+    /// regex.
     pub fn allowed_at(&self, m: &Match, path: Option<&[u8]>, commit: Option<&ObjectId>) -> bool {
-        let Some(rule) = self.c.rules.get(m.rule as usize) else {
-            return true;
+        let (re, location_allow) = match self.rule_ref(m.rule) {
+            None => return true,
+            Some(RuleRef::Regex(r)) => (r.path.as_ref(), &r.location_allow),
+            Some(RuleRef::PathOnly(r)) => (Some(&r.path), &r.location_allow),
         };
-        if let Some(re) = &rule.path
+        if let Some(re) = re
             && !path.is_some_and(|p| re.is_match(p))
         {
             return false;
         }
         let commit_hex = commit.map(|c| c.to_string());
-        for la in &rule.location_allow {
+        for la in location_allow {
             let path_hit = (!la.paths.is_empty())
                 .then(|| path.is_some_and(|p| la.paths.iter().any(|r| r.is_match(p))));
             let commit_hit = (!la.commits.is_empty()).then(|| {
@@ -135,10 +177,86 @@ impl Engine {
         }
         true
     }
+
     pub fn new(rules: &RuleSet) -> Result<Engine, RulesError> {
+        let c = compile::compile(rules, compile::Part::Plain)?;
+        let g = compile::compile(rules, compile::Part::Gated)?;
+        let gate = compile::gate(rules)?;
+        let mut h = blake3::Hasher::new();
+        h.update(&c.hash);
+        h.update(&g.hash);
+        h.update(&gate.hash);
+        let gated = (!g.rules.is_empty()).then(|| {
+            Box::new(Engine {
+                hash: g.hash,
+                c: g,
+                gated: None,
+                gate: compile::Gate::default(),
+            })
+        });
         Ok(Engine {
-            c: compile::compile(rules)?,
+            c,
+            gated,
+            gate,
+            hash: *h.finalize().as_bytes(),
         })
+    }
+
+    /// What a blob at `path` opens besides the plain rules (nothing for an empty path).
+    pub fn at_path(&self, path: &[u8]) -> AtPath<'_> {
+        let mut at = AtPath {
+            gated: None,
+            path_only: Vec::new(),
+        };
+        let Some(set) = self.gate.set.as_ref().filter(|_| !path.is_empty()) else {
+            return at;
+        };
+        let base = self.gated_base() + self.gated.as_ref().map_or(0, |g| g.c.rules.len() as u32);
+        for i in set.matches(path).iter() {
+            if i < self.gate.gated_paths {
+                at.gated = self.gated.as_deref();
+            } else {
+                at.path_only.push(base + (i - self.gate.gated_paths) as u32);
+            }
+        }
+        at
+    }
+
+    /// Whether a match of rule `rule` over `span` yields to one of `others` (matches of another
+    /// pass over the same text): it does when it is generic and some specific match overlaps
+    /// it, as the engine decides within one pass.
+    pub fn generic_yields(
+        &self,
+        (rule, span): (u32, Range<u64>),
+        mut others: impl Iterator<Item = (u32, Range<u64>)>,
+    ) -> bool {
+        self.rule_is_generic(rule)
+            && others
+                .any(|(r, o)| !self.rule_is_generic(r) && o.start < span.end && span.start < o.end)
+    }
+
+    /// The engine of the gated rules, if there are any (for a worker's second adapter).
+    pub fn at_gated_engine(&self) -> Option<&Engine> {
+        self.gated.as_deref()
+    }
+
+    /// The number of the gated engine's rule 0 in this engine's numbering.
+    pub fn gated_base(&self) -> u32 {
+        self.c.rules.len() as u32
+    }
+
+    /// The confidence of rule `rule` (0.5 when out of range).
+    pub fn rule_confidence(&self, rule: u32) -> f32 {
+        match self.rule_ref(rule) {
+            Some(RuleRef::Regex(r)) => r.confidence,
+            Some(RuleRef::PathOnly(r)) => r.confidence,
+            None => 0.5,
+        }
+    }
+
+    /// Whether rule `rule` is generic (yields to specific rules where they overlap).
+    pub fn rule_is_generic(&self, rule: u32) -> bool {
+        matches!(self.rule_ref(rule), Some(RuleRef::Regex(r)) if r.generic)
     }
 
     pub fn builtin() -> Result<Engine, RulesError> {
@@ -152,27 +270,32 @@ impl Engine {
 
     /// blake3 of a canonical serialization of the compiled rules and the engine's semantics.
     pub fn rules_hash(&self) -> [u8; 32] {
-        self.c.hash
+        self.hash
     }
 
+    /// Rules of all three parts.
     pub fn rule_count(&self) -> usize {
         self.c.rules.len()
+            + self.gated.as_ref().map_or(0, |g| g.c.rules.len())
+            + self.gate.path_only.len()
     }
 
     /// The id of rule `rule`, or "" when out of range.
     pub fn rule_id(&self, rule: u32) -> &str {
-        self.c
-            .rules
-            .get(rule as usize)
-            .map_or("", |r| r.id.as_str())
+        match self.rule_ref(rule) {
+            Some(RuleRef::Regex(r)) => &r.id,
+            Some(RuleRef::PathOnly(r)) => &r.id,
+            None => "",
+        }
     }
 
     /// The description of rule `rule`, or "" when out of range.
     pub fn rule_description(&self, rule: u32) -> &str {
-        self.c
-            .rules
-            .get(rule as usize)
-            .map_or("", |r| r.description.as_str())
+        match self.rule_ref(rule) {
+            Some(RuleRef::Regex(r)) => &r.description,
+            Some(RuleRef::PathOnly(r)) => &r.description,
+            None => "",
+        }
     }
 
     /// Turns off the shared search over clusters of one rule's keyword hits, so every hit is
@@ -180,6 +303,9 @@ impl Engine {
     #[doc(hidden)]
     pub fn confirm_each_hit_alone(&mut self) {
         self.c.shared_confirm = false;
+        if let Some(g) = &mut self.gated {
+            g.confirm_each_hit_alone();
+        }
     }
 
     pub fn new_scratch(&self) -> Scratch {

@@ -185,7 +185,7 @@ pub enum Shape {
 pub struct Rule {
     pub id: String,
     pub description: String,
-    /// `None` for path-only rules, which the engine cannot apply (a warning says so).
+    /// `None` for path-only rules: a blob whose path matches `path` is itself the finding.
     pub regex: Option<String>,
     pub secret_group: Option<usize>,
     /// A match whose secret has this Shannon entropy (bits per byte) or less is dropped, as in
@@ -200,6 +200,11 @@ pub struct Rule {
     pub allowlists: Vec<Allowlist>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+    /// Paths `path` must match (our extension): a rule with `path` scans its `examples` as
+    /// blobs at the first of them; for a path-only rule they are the examples.
+    pub path_examples: Vec<String>,
+    /// Paths `path` must not match (our extension).
+    pub path_negative_examples: Vec<String>,
     pub confidence: Option<f32>,
     /// Cap on the match length for regexes without a bounded maximum length.
     pub max_len: Option<usize>,
@@ -219,8 +224,30 @@ pub struct RuleSet {
     allowlists: Vec<Allowlist>,
 }
 
-/// The built-in rules file (embedded at build time).
-pub const BUILTIN: &str = include_str!("../../../rules/builtin.toml");
+/// The files of the built-in rules in `core/rules/`, in the order they are joined: the first
+/// holds the title and the global allowlist, the others only `[[rules]]` tables.
+pub const BUILTIN_FILES: [&str; 5] = [
+    "builtin.toml",
+    "files-config.toml",
+    "files-tools.toml",
+    "providers-infra.toml",
+    "providers-apps.toml",
+];
+
+/// The built-in rules (embedded at build time): the [`BUILTIN_FILES`] joined, each followed by
+/// a newline.
+pub const BUILTIN: &str = concat!(
+    include_str!("../../../rules/builtin.toml"),
+    "\n",
+    include_str!("../../../rules/files-config.toml"),
+    "\n",
+    include_str!("../../../rules/files-tools.toml"),
+    "\n",
+    include_str!("../../../rules/providers-infra.toml"),
+    "\n",
+    include_str!("../../../rules/providers-apps.toml"),
+    "\n",
+);
 
 impl RuleSet {
     /// The built-in rules. A test proves the file parses and every example behaves, so the

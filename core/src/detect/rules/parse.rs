@@ -833,25 +833,24 @@ fn merge_rule(base: &mut Rule, over: Rule) {
     if !over.negative_examples.is_empty() {
         base.negative_examples = over.negative_examples;
     }
+    if !over.path_examples.is_empty() {
+        base.path_examples = over.path_examples;
+    }
+    if !over.path_negative_examples.is_empty() {
+        base.path_negative_examples = over.path_negative_examples;
+    }
 }
 
 /// Checks that need the whole (possibly merged) rule: a regex or a path, a valid secret group.
 fn finish_rule(cx: &mut Ctx<'_>, rule: &Rule) -> Result<(), RulesError> {
     let rid = Some(rule.id.as_str());
-    if rule.regex.is_none() {
-        if rule.path.is_none() {
-            return Err(RulesError::MissingField {
-                origin: cx.origin.to_owned(),
-                line: rule.line,
-                rule: rule.id.clone(),
-                field: "regex",
-            });
-        }
-        cx.warn(
-            rid,
-            "path-only rule: not applied (findings come from content; a path-only rule has none)"
-                .into(),
-        );
+    if rule.regex.is_none() && rule.path.is_none() {
+        return Err(RulesError::MissingField {
+            origin: cx.origin.to_owned(),
+            line: rule.line,
+            rule: rule.id.clone(),
+            field: "regex",
+        });
     }
     if let (Some(g), Some(re)) = (rule.secret_group, rule.regex.as_deref()) {
         // Validate the group index now so the error names the rule and line.
@@ -906,6 +905,8 @@ fn parse_rule(
         allowlists: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
+        path_examples: Vec::new(),
+        path_negative_examples: Vec::new(),
         confidence: None,
         max_len: None,
         checksum: None,
@@ -978,6 +979,8 @@ fn rule_key(
         }
         "examples" => rule.examples = cx.strings(v, rid, k)?,
         "negative_examples" => rule.negative_examples = cx.strings(v, rid, k)?,
+        "path_examples" => rule.path_examples = cx.strings(v, rid, k)?,
+        "path_negative_examples" => rule.path_negative_examples = cx.strings(v, rid, k)?,
         name @ ("confidence" | "max_len" | "checksum" | "checksum_failure" | "shape") => {
             extension_key(cx, rule, name, k, v, rid)?;
         }
