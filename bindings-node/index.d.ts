@@ -39,7 +39,8 @@ export interface FindingEvent {
    * from no commit.
    */
   commit: string | null
-  /** Path in that commit's tree (lossy UTF-8 when the git path is not valid UTF-8). */
+  /** Path in that commit's tree (lossy UTF-8 when the git path is not valid UTF-8); null for
+   * messages. */
   path: string | null
   /** The exact path bytes, present only when the path is not valid UTF-8. */
   pathBytes?: Buffer
@@ -60,6 +61,9 @@ export interface FindingEvent {
   decodedFrom: string[]
   /** 0 to 1. */
   confidence: number
+  /** What the secret sits in: a file's content, or a commit's or annotated tag's message
+   * (`blob` is then the commit's or tag's id). */
+  location: 'blob' | 'commit-message' | 'tag-message'
 }
 
 /** Metadata of a commit that has findings; at most once per commit, possibly after them. */

@@ -9,12 +9,40 @@ use std::time::Duration;
 
 use gix_hash::ObjectId;
 
-/// One occurrence of a secret in one blob.
+/// What kind of text a finding sits in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// A file's content (a blob).
+    #[default]
+    Blob,
+    /// A commit message: `blob` is the commit's id, `path` is `None`.
+    CommitMessage,
+    /// An annotated tag's message: `blob` is the tag object's id, `path` is `None`, `commit` the
+    /// commit the tag peels to (when it names one in the scanned history).
+    TagMessage,
+}
+
+impl Location {
+    /// `blob`, `commit-message` or `tag-message`: the name in every front door.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Blob => "blob",
+            Location::CommitMessage => "commit-message",
+            Location::TagMessage => "tag-message",
+        }
+    }
+}
+
+/// One occurrence of a secret in one blob, or in a commit's or tag's message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     pub rule_id: String,
     pub rule_description: String,
-    /// The blob the secret was found in.
+    /// What the secret sits in: a blob (file content) or a message.
+    pub location: Location,
+    /// The object the secret was found in: the blob, or the commit or tag whose message holds
+    /// it. Offsets (`start`, `end`, `line`, `column`) are in that object's content (for a
+    /// message, the raw commit or tag object as `git cat-file` prints it).
     pub blob: ObjectId,
     /// The commit that introduced `blob` at `path` (earliest in topological order from the roots,
     /// ties broken by path). `None` only for blobs reachable from no commit (a tag on a tree or

@@ -230,6 +230,7 @@ json_view! {
         m.event_type("finding")?;
         m.field("rule_id", "ruleId", &f.rule_id)?;
         m.field("rule_description", "ruleDescription", &f.rule_description)?;
+        m.field("location", "location", f.location.as_str())?;
         m.field("blob", "blob", &Hex(&f.blob))?;
         m.field("commit", "commit", &f.commit.as_ref().map(Hex))?;
         m.path(f.path.as_deref())?;
@@ -250,6 +251,7 @@ json_view! {
     /// document's `locations`). Never has a `type`.
     pub struct LocationView { finding: Finding }
     |f, m| {
+        m.field("location", "location", f.location.as_str())?;
         m.field("blob", "blob", &Hex(&f.blob))?;
         m.field("commit", "commit", &f.commit.as_ref().map(Hex))?;
         m.path(f.path.as_deref())?;
@@ -390,6 +392,7 @@ mod tests {
 
     fn finding(path: &[u8]) -> Finding {
         Finding {
+            location: Default::default(),
             rule_id: "aws-access-key".into(),
             rule_description: "AWS access key".into(),
             blob: oid('1'),

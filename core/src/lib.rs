@@ -35,7 +35,9 @@ pub use abort::AbortToken;
 pub use detect::engine::{self, Engine};
 pub use detect::rules::{self, LoadOptions, RuleSet, RulesError, RulesWarning};
 pub use error::{ErrorKind, ScanError};
-pub use events::{CommitMeta, Event, EventSink, Finding, Outcome, Progress, SinkAction, Summary};
+pub use events::{
+    CommitMeta, Event, EventSink, Finding, Location, Outcome, Progress, SinkAction, Summary,
+};
 pub use options::{ScanMode, ScanOptions, StoreRef};
 pub use request::{Resolved, RulesSpec, ScanRequest, StoreSpec};
 pub use scan::stream::{self, ScanStream};

@@ -96,6 +96,10 @@ pub struct scangit_finding {
     pub decoded_from: scangit_str,
     /// 0.0 to 1.0.
     pub confidence: f32,
+    /// What the secret sits in: "blob" (a file's content), "commit-message" (`blob` is then the
+    /// commit's id) or "tag-message" (`blob` is the tag object's id); `path` is NULL for
+    /// messages.
+    pub location: scangit_str,
 }
 
 /// Metadata of a commit that has findings; at most one per commit.
@@ -337,6 +341,7 @@ fn finding(f: &Finding, sink: &CSink) -> SinkAction {
         snippet: scangit_str::of(f.snippet.as_bytes()),
         decoded_from: scangit_str::of(decoded_from),
         confidence: f.confidence,
+        location: scangit_str::of(f.location.as_str().as_bytes()),
     };
     sink.call(&scangit_event {
         kind: scangit_event_kind::SCANGIT_EVENT_FINDING,
@@ -416,6 +421,7 @@ mod tests {
 
     fn sample() -> Finding {
         Finding {
+            location: Default::default(),
             rule_id: "aws-access-key-id".into(),
             rule_description: "AWS access key id".into(),
             blob: gix_hash::ObjectId::from_hex(b"458113b2072b8d472887e3458556070882666087")

@@ -338,6 +338,7 @@ pub(crate) mod testutil {
         line: u64,
     ) -> Finding {
         Finding {
+            location: Default::default(),
             rule_id: rule.into(),
             rule_description: format!("{rule} description"),
             blob: oid(blob),

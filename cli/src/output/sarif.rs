@@ -15,7 +15,7 @@
 use std::io::{self, Write};
 
 use scangit_core::events_json::SummaryView;
-use scangit_core::{Finding, Summary};
+use scangit_core::{Finding, Location, Summary};
 use serde_json::{Value, json};
 
 use super::{Collected, RenderOptions, group_findings, hex, json_style};
@@ -78,11 +78,20 @@ pub fn render(
             let f = g.first;
             let rule_index = rules.iter().position(|(id, _)| *id == f.rule_id).unwrap_or(0);
             let n = g.occurrences.len();
-            let introduced = match f.commit {
-                Some(c) => format!("introduced in commit {}", c.to_hex_with_len(10)),
-                None => format!("in blob {} (reachable from no commit)", f.blob.to_hex_with_len(10)),
+            let introduced = match (f.location, f.commit) {
+                (Location::CommitMessage, _) => {
+                    format!("in the message of commit {}", f.blob.to_hex_with_len(10))
+                }
+                (Location::TagMessage, _) => {
+                    format!("in the message of tag {}", f.blob.to_hex_with_len(10))
+                }
+                (_, Some(c)) => format!("introduced in commit {}", c.to_hex_with_len(10)),
+                (_, None) => {
+                    format!("in blob {} (reachable from no commit)", f.blob.to_hex_with_len(10))
+                }
             };
             let mut properties = json!({
+                "location": f.location.as_str(),
                 "commit": f.commit.as_ref().map(hex),
                 "blob": hex(&f.blob),
                 "occurrences": n,

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use scangit_core::events_json::millis;
-use scangit_core::{Finding, Outcome, Summary};
+use scangit_core::{Finding, Location, Outcome, Summary};
 
 use super::{Collected, FindingGroup, RenderOptions, group_findings};
 use crate::units::human_bytes;
@@ -86,6 +86,14 @@ pub fn format_time(secs: i64) -> String {
 }
 
 fn location(f: &Finding) -> String {
+    let object = f.blob.to_hex_with_len(SHORT_OID);
+    match f.location {
+        Location::CommitMessage => {
+            return format!("message of commit {object}:{}:{}", f.line, f.column);
+        }
+        Location::TagMessage => return format!("message of tag {object}:{}:{}", f.line, f.column),
+        Location::Blob => {}
+    }
     match &f.path {
         Some(p) => format!(
             "{}:{}:{}",

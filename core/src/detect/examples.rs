@@ -40,14 +40,16 @@ pub fn scan_at(engine: &Engine, path: &str, text: &[u8]) -> Vec<Match> {
         for m in &mut gated {
             m.rule += engine.gated_base();
         }
+        gated.retain(|m| engine.rule_path_matches(m.rule, path));
     }
     let span = |m: &Match| (m.rule, m.start as u64..m.end as u64);
-    let keep =
-        |m: &Match, others: &[Match]| !engine.generic_yields(span(m), others.iter().map(span));
+    let keep = |m: &Match, others: &[Match], ties_lose: bool| {
+        !engine.generic_yields(span(m), others.iter().map(span), ties_lose)
+    };
     let mut out: Vec<Match> = plain
         .iter()
-        .filter(|m| keep(m, &gated))
-        .chain(gated.iter().filter(|m| keep(m, &plain)))
+        .filter(|m| keep(m, &gated, true))
+        .chain(gated.iter().filter(|m| keep(m, &plain, false)))
         .cloned()
         .collect();
     let path = (!path.is_empty()).then_some(path);

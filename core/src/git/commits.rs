@@ -175,6 +175,18 @@ pub fn parse_commit_info(data: &[u8]) -> CommitInfo {
     info
 }
 
+/// Where the message of a raw commit or tag object starts: after the first empty line that
+/// ends the headers (header continuation lines, as in `gpgsig`, are never empty). `None` when
+/// the object has no message.
+pub fn message_offset(data: &[u8]) -> Option<usize> {
+    if data.starts_with(b"\n") {
+        return Some(1);
+    }
+    memchr::memmem::find(data, b"\n\n")
+        .map(|i| i + 2)
+        .filter(|&at| at < data.len())
+}
+
 /// The first non-blank line of `message`, trimmed.
 fn summary(message: &[u8]) -> String {
     let first = message
@@ -201,6 +213,17 @@ pub fn peel(
     s: &mut ReadScratch,
     buf: &mut Vec<u8>,
 ) -> Result<(ObjectId, Kind), OdbError> {
+    peel_through(odb, id, s, buf, &mut Vec::new())
+}
+
+/// [`peel`], also appending to `tags` every tag object passed on the way.
+pub fn peel_through(
+    odb: &Odb,
+    id: ObjectId,
+    s: &mut ReadScratch,
+    buf: &mut Vec<u8>,
+    tags: &mut Vec<ObjectId>,
+) -> Result<(ObjectId, Kind), OdbError> {
     let mut cur = id;
     let mut passed = std::collections::HashSet::new();
     for _ in 0..MAX_TAG_CHAIN {
@@ -213,6 +236,7 @@ pub fn peel(
                 "tag chain from {id} comes back to tag {cur}"
             )));
         }
+        tags.push(cur);
         cur = TagRefIter::from_bytes(buf, gix_hash::Kind::Sha1)
             .target_id()
             .map_err(|_| OdbError::corrupt(format!("tag {cur} has no object line")))?;

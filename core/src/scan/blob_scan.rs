@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gix_hash::ObjectId;
+use gix_object::Kind;
 
 use super::finalize::ScannedBlob;
 use super::modes::{NO_COMMIT, Plan, PlannedBlob};
@@ -17,7 +18,7 @@ use crate::Engine;
 use crate::detect::adapter::{EngineAdapter, Hit, Stopped};
 use crate::detect::content::{self, Prepared};
 use crate::detect::engine::Match;
-use crate::events::{CommitMeta, Event, Finding, Phase, SkipReason};
+use crate::events::{CommitMeta, Event, Finding, Location, Phase, SkipReason};
 use crate::git::commits::{self, CommitGraph};
 use crate::git::odb::{Odb, ReadScratch};
 use crate::store::codec::{BlobContext, FindingRecord};
@@ -80,6 +81,7 @@ struct Place<'p> {
     blob: &'p PlannedBlob,
     commit: Option<ObjectId>,
     origin: Option<&'static str>,
+    location: Location,
 }
 
 impl<'s> BlobScanner<'s> {
@@ -104,9 +106,12 @@ impl<'s> BlobScanner<'s> {
 
     /// Scan planned blob `plan_idx` whose bytes are `data`. Returns false when the scan must
     /// stop (abort, or the sink asked to stop).
-    pub fn scan(&self, w: &mut BlobWorker<'_>, plan_idx: u32, data: &[u8]) -> bool {
+    pub fn scan(&self, w: &mut BlobWorker<'_>, plan_idx: u32, kind: Kind, data: &[u8]) -> bool {
         let state = self.state;
         let b = &self.plan.blobs[plan_idx as usize];
+        if kind != Kind::Blob {
+            return self.scan_message(w, plan_idx, kind, data);
+        }
         if data.len() as u64 > state.options.max_blob_bytes {
             self.skip(plan_idx, SkipReason::TooLarge, || {
                 format!("blob {}: {} bytes", b.id, data.len())
@@ -124,6 +129,7 @@ impl<'s> BlobScanner<'s> {
             blob: b,
             commit,
             origin: None,
+            location: Location::Blob,
         };
         let mut new_commit = false;
         let mut records = Vec::new();
@@ -150,7 +156,8 @@ impl<'s> BlobScanner<'s> {
                     }
                     !state.should_abort()
                 };
-                self.scan_text(w, &bytes, at.gated.is_some(), sink)
+                let gated = at.gated.is_some().then_some(&b.path[..]);
+                self.scan_text(w, &bytes, gated, sink)
             }
         };
         if new_commit && let Some(id) = commit {
@@ -170,6 +177,60 @@ impl<'s> BlobScanner<'s> {
         res.is_ok()
     }
 
+    /// Scan the message of commit or tag `plan_idx` (raw object `data`). Only the message is
+    /// scanned (not the headers: ids, people, signatures); offsets and lines are reported in
+    /// the raw object.
+    fn scan_message(&self, w: &mut BlobWorker<'_>, plan_idx: u32, kind: Kind, data: &[u8]) -> bool {
+        let state = self.state;
+        let b = &self.plan.blobs[plan_idx as usize];
+        self.accounted.test_and_set(plan_idx as usize);
+        let commit = (b.commit != NO_COMMIT).then(|| self.graph.ids[b.commit as usize]);
+        let location = if kind == Kind::Commit {
+            Location::CommitMessage
+        } else {
+            Location::TagMessage
+        };
+        let place = Place {
+            blob: b,
+            commit,
+            origin: None,
+            location,
+        };
+        let mut new_commit = false;
+        let mut records = Vec::new();
+        let mut res = Ok(());
+        if let Some(at) = commits::message_offset(data) {
+            let lines_before = memchr::memchr_iter(b'\n', &data[..at]).count() as u64;
+            let sink = &mut |h: Hit<'_>| {
+                let hit = Hit {
+                    start: h.start + at as u64,
+                    end: h.end + at as u64,
+                    line: h.line + lines_before,
+                    ..h
+                };
+                if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
+                    records.push(record);
+                }
+                !state.should_abort()
+            };
+            res = self.scan_text(w, &data[at..], None, sink);
+        }
+        if new_commit && let Some(id) = commit {
+            self.emit_commit(w, id);
+        }
+        if res.is_ok() {
+            state.record(ScannedBlob {
+                id: b.id,
+                context: BlobContext {
+                    commit,
+                    path: Vec::new(),
+                },
+                findings: records,
+            });
+        }
+        res.is_ok()
+    }
+
     /// Runs the plain rules over `text` and, when `gated` (the blob's path opens the gated
     /// rules), the gated rules too. Then the hits of both passes are held back until a generic
     /// match of one pass that overlaps a specific match of the other is dropped, as the engine
@@ -178,18 +239,21 @@ impl<'s> BlobScanner<'s> {
         &self,
         w: &mut BlobWorker<'_>,
         text: &[u8],
-        gated: bool,
+        gated: Option<&[u8]>,
         sink: &mut dyn FnMut(Hit<'_>) -> bool,
     ) -> Result<(), Stopped> {
         let state = self.state;
         let should_abort = || state.should_abort();
-        let Some(gated_adapter) = w.gated.as_mut().filter(|_| gated) else {
+        let (Some(gated_adapter), Some(path)) = (w.gated.as_mut(), gated) else {
             return w.adapter.scan_blob(text, &should_abort, sink);
         };
         let mut held: Vec<OwnedHit> = Vec::new();
-        let base = self.engine.gated_base();
+        let engine = self.engine;
+        let base = engine.gated_base();
         gated_adapter.scan_blob(text, &should_abort, &mut |h| {
-            held.push(OwnedHit::of(&h, base));
+            if engine.rule_path_matches(h.m.rule + base, path) {
+                held.push(OwnedHit::of(&h, base));
+            }
             true
         })?;
         let split = held.len();
@@ -198,15 +262,14 @@ impl<'s> BlobScanner<'s> {
             true
         })?;
         let (gated_hits, plain_hits) = held.split_at(split);
-        let engine = self.engine;
         let span = |h: &OwnedHit| (h.m.rule, h.start..h.end);
-        let yields = |h: &OwnedHit, others: &[OwnedHit]| {
-            engine.generic_yields(span(h), others.iter().map(span))
+        let yields = |h: &OwnedHit, others: &[OwnedHit], ties_lose: bool| {
+            engine.generic_yields(span(h), others.iter().map(span), ties_lose)
         };
         let keep: Vec<bool> = gated_hits
             .iter()
-            .map(|h| !yields(h, plain_hits))
-            .chain(plain_hits.iter().map(|h| !yields(h, gated_hits)))
+            .map(|h| !yields(h, plain_hits, false))
+            .chain(plain_hits.iter().map(|h| !yields(h, gated_hits, true)))
             .collect();
         for (h, _) in held.iter().zip(keep).filter(|(_, k)| *k) {
             if !sink(h.as_hit()) {
@@ -238,6 +301,7 @@ impl<'s> BlobScanner<'s> {
             secret: state.options.keep_secrets.then(secret_text),
         });
         let finding = Finding {
+            location: p.location,
             rule_id: rule_id.to_string(),
             rule_description: engine.rule_description(hit.m.rule).to_string(),
             blob: b.id,

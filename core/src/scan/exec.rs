@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use gix_object::Kind;
 use parking_lot::Mutex;
 
 use super::blob_scan::{BlobScanner, BlobWorker};
@@ -268,14 +267,15 @@ impl Run<'_> {
                     return Flow::Stop;
                 }
                 let plan_idx = p.plan_of[e as usize];
-                if kind != Kind::Blob {
-                    let id = &self.plan.blobs[plan_idx as usize].id;
+                let planned = &self.plan.blobs[plan_idx as usize];
+                if kind != planned.kind {
+                    let (id, want) = (&planned.id, planned.kind);
                     self.scanner.skip(plan_idx, SkipReason::Corrupt, || {
-                        format!("{id}: is a {kind}, expected a blob")
+                        format!("{id}: is a {kind}, expected a {want}")
                     });
                     return Flow::Continue;
                 }
-                if self.scanner.scan(blob, plan_idx, data) {
+                if self.scanner.scan(blob, plan_idx, kind, data) {
                     Flow::Continue
                 } else {
                     stop = true;
@@ -319,15 +319,18 @@ impl Run<'_> {
                 }
                 packed => self.odb.read(packed, &mut w.rs, &mut w.buf),
             };
-            let id = self.plan.blobs[plan_idx as usize].id;
+            let (id, want) = {
+                let planned = &self.plan.blobs[plan_idx as usize];
+                (planned.id, planned.kind)
+            };
             match res {
-                Ok(Kind::Blob) => {
-                    if !self.scanner.scan(&mut w.blob, plan_idx, &w.buf) {
+                Ok(k) if k == want => {
+                    if !self.scanner.scan(&mut w.blob, plan_idx, k, &w.buf) {
                         return Err(state.abort_error());
                     }
                 }
                 Ok(k) => self.scanner.skip(plan_idx, SkipReason::Corrupt, || {
-                    format!("{id}: is a {k}, expected a blob")
+                    format!("{id}: is a {k}, expected a {want}")
                 }),
                 Err(OdbError::TooLarge { size, .. }) => {
                     self.scanner.skip(plan_idx, SkipReason::TooLarge, || {

@@ -84,8 +84,12 @@ pub fn scan(
     let (mut plan, tables) = timed(&mut timings.plan, || {
         make_plan(&odb, &mut sel, &state, &budget)
     })?;
+    modes::add_messages(&mut plan, &sel.graph, &sel.tags);
     state.check()?;
-    let already_seen = drop_already_seen(&sel, &mut plan, &state)?;
+    let planned_blobs = count_blobs(&plan);
+    drop_already_seen(&sel, &mut plan, &state)?;
+    let blobs_planned = count_blobs(&plan);
+    let already_seen = planned_blobs - blobs_planned;
 
     let scanner = BlobScanner::new(&state, &odb, &sel.graph, &plan, engine);
     let placement = exec::place(&odb, tables, &plan, budget.threads, &|| {
@@ -122,7 +126,7 @@ pub fn scan(
         outcome,
         skipped,
         commits: sel.graph.len() as u64,
-        blobs_planned: plan.blobs.len() as u64,
+        blobs_planned,
         blobs_already_seen: already_seen,
         blobs_scanned: state.blobs_scanned.load(Ordering::Relaxed),
         bytes_scanned: state.bytes_scanned.load(Ordering::Relaxed),
@@ -131,6 +135,14 @@ pub fn scan(
     };
     state.emit(Event::Summary(&summary));
     Ok(ScanReport { summary })
+}
+
+/// Planned blobs, not counting messages (commits and tags).
+fn count_blobs(plan: &Plan) -> u64 {
+    plan.blobs
+        .iter()
+        .filter(|b| b.kind == gix_object::Kind::Blob)
+        .count() as u64
 }
 
 /// Run `stage`, adding its wall time to `slot`.

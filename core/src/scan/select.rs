@@ -13,6 +13,7 @@ use gix_object::Kind;
 
 use super::budget::Budget;
 use super::exec;
+use super::modes::NO_COMMIT;
 use super::state::ScanState;
 use crate::events::SkipReason;
 use crate::git::commits::{self, CommitGraph};
@@ -61,6 +62,9 @@ pub(super) struct Selection<'a> {
     /// Trees and blobs that refs point at directly.
     pub extra_trees: Vec<ObjectId>,
     pub extra_blobs: Vec<ObjectId>,
+    /// Annotated tags the refs pass through, each with the commit it peels to (index into the
+    /// graph, or `NO_COMMIT`): their messages are scanned.
+    pub tags: Vec<(ObjectId, u32)>,
     pub store: StoreScope<'a>,
     /// Every pack's entry table, when the commit walk had to build them.
     pub tables: Option<Vec<PackTable>>,
@@ -73,6 +77,8 @@ struct Tips {
     trees: Vec<ObjectId>,
     blobs: Vec<ObjectId>,
     ref_tips: Vec<(String, ObjectId)>,
+    /// Tag objects passed while peeling, with what they finally name.
+    tags: Vec<(ObjectId, ObjectId)>,
 }
 
 /// Select the commits to scan and load their graph.
@@ -99,12 +105,22 @@ pub(super) fn select<'a>(
         tips.commits = vec![revspec::resolve(b, &opened.all_refs, odb, &mut rs)?];
         tips.trees.clear();
         tips.blobs.clear();
+        tips.tags.clear();
     }
     if let Some(since) = &options.since {
         exclude.push(revspec::resolve(since, &opened.all_refs, odb, &mut rs)?);
     }
     let (graph, tables) = load_graph(opened, odb, &tips.commits, &exclude, &mut rs, state, budget)?;
+    let tags = tips
+        .tags
+        .iter()
+        .map(|(tag, target)| {
+            let commit = graph.index.get(target).copied().unwrap_or(NO_COMMIT);
+            (*tag, commit)
+        })
+        .collect();
     Ok(Selection {
+        tags,
         graph,
         ref_tips: tips.ref_tips,
         extra_trees: tips.trees,
@@ -118,8 +134,14 @@ pub(super) fn select<'a>(
 fn peel_refs(refs: &[RefTip], odb: &Odb, rs: &mut ReadScratch, state: &ScanState<'_>) -> Tips {
     let mut buf = Vec::new();
     let mut t = Tips::default();
+    let mut passed = Vec::new();
     for r in refs {
-        match commits::peel(odb, r.target, rs, &mut buf) {
+        passed.clear();
+        let peeled = commits::peel_through(odb, r.target, rs, &mut buf, &mut passed);
+        if let Ok((id, _)) = &peeled {
+            t.tags.extend(passed.iter().map(|tag| (*tag, *id)));
+        }
+        match peeled {
             Ok((id, Kind::Commit)) => {
                 t.commits.push(id);
                 t.ref_tips.push((r.name.clone(), id));
@@ -134,6 +156,8 @@ fn peel_refs(refs: &[RefTip], odb: &Odb, rs: &mut ReadScratch, state: &ScanState
         v.sort_unstable();
         v.dedup();
     }
+    t.tags.sort_unstable();
+    t.tags.dedup();
     t
 }
 

@@ -12,7 +12,7 @@ use gix_hash::ObjectId;
 
 use super::StoredFinding;
 use crate::Engine;
-use crate::events::{Finding, Outcome, Summary};
+use crate::events::{Finding, Location, Outcome, Summary};
 
 /// Rule descriptions of an engine, by rule id.
 fn descriptions(engine: Option<&Engine>) -> HashMap<&str, &str> {
@@ -37,14 +37,17 @@ pub fn stored_to_findings(
     rows.into_iter()
         .filter_map(|row| {
             let blob = parse(&row.blob)?;
+            let commit = row.commit.as_deref().and_then(parse);
+            let path = row.path.filter(|p| !p.is_empty());
             Some(Finding {
+                location: location_of(&blob, commit.as_ref(), path.is_some()),
                 rule_description: described
                     .get(row.rule_id.as_str())
                     .map_or_else(String::new, |d| (*d).to_owned()),
                 rule_id: row.rule_id,
                 blob,
-                commit: row.commit.as_deref().and_then(parse),
-                path: row.path,
+                commit,
+                path,
                 line: row.line,
                 column: row.column,
                 start: row.start,
@@ -57,6 +60,19 @@ pub fn stored_to_findings(
             })
         })
         .collect()
+}
+
+/// Where a stored finding sits, from what the store keeps: a message has no path; a commit's
+/// message is found in the commit itself, a tag's in the tag object (its commit is the one the
+/// tag names). A finding with neither path nor commit is a blob's (an unreachable blob; a tag
+/// naming no commit is reported so too).
+fn location_of(blob: &ObjectId, commit: Option<&ObjectId>, has_path: bool) -> Location {
+    match commit {
+        _ if has_path => Location::Blob,
+        Some(c) if c == blob => Location::CommitMessage,
+        Some(_) => Location::TagMessage,
+        None => Location::Blob,
+    }
 }
 
 /// The summary that ends a replay of `findings` stored findings: complete, nothing scanned.

@@ -224,15 +224,35 @@ impl Engine {
 
     /// Whether a match of rule `rule` over `span` yields to one of `others` (matches of another
     /// pass over the same text): it does when it is generic and some specific match overlaps
-    /// it, as the engine decides within one pass.
+    /// it, as the engine decides within one pass, or, when `ties_lose`, some generic match has
+    /// exactly its span (one location, one finding: the gated pass's rule, which knows the
+    /// file's format, wins such ties).
     pub fn generic_yields(
         &self,
         (rule, span): (u32, Range<u64>),
         mut others: impl Iterator<Item = (u32, Range<u64>)>,
+        ties_lose: bool,
     ) -> bool {
         self.rule_is_generic(rule)
-            && others
-                .any(|(r, o)| !self.rule_is_generic(r) && o.start < span.end && span.start < o.end)
+            && others.any(|(r, o)| {
+                if self.rule_is_generic(r) {
+                    ties_lose && o == span
+                } else {
+                    o.start < span.end && span.start < o.end
+                }
+            })
+    }
+
+    /// Whether rule `rule`'s `path` (if it has one) matches `path`: a gated match whose own
+    /// rule's path does not match (the blob opened the gated rules for another rule's path)
+    /// is not reported, and must not make others yield either.
+    pub fn rule_path_matches(&self, rule: u32, path: &[u8]) -> bool {
+        let re = match self.rule_ref(rule) {
+            Some(RuleRef::Regex(r)) => r.path.as_ref(),
+            Some(RuleRef::PathOnly(r)) => Some(&r.path),
+            None => None,
+        };
+        re.is_none_or(|re| re.is_match(path))
     }
 
     /// The engine of the gated rules, if there are any (for a worker's second adapter).

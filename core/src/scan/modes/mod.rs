@@ -47,13 +47,17 @@ pub use odb_blob::plan_odb_blob;
 /// `commit` value of blobs reachable from no commit (tags on trees or blobs, `all_objects`).
 pub const NO_COMMIT: u32 = u32::MAX;
 
+/// One object to scan: a blob, or a commit or annotated tag whose message is scanned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedBlob {
     pub id: ObjectId,
-    /// Topological index into the [`CommitGraph`], or [`NO_COMMIT`].
+    /// Topological index into the [`CommitGraph`], or [`NO_COMMIT`]: for a blob, the commit
+    /// that introduced it; for a commit, itself; for a tag, the commit it peels to.
     pub commit: u32,
-    /// Path in that commit's tree (empty when there is no commit).
+    /// Path in that commit's tree (empty when there is no commit, and for messages).
     pub path: Box<[u8]>,
+    /// `Blob`, or `Commit` / `Tag` for a message.
+    pub kind: Kind,
 }
 
 /// The blobs to scan, sorted by id.
@@ -327,12 +331,22 @@ fn reduce(walkers: Vec<Walker<'_>>) -> Result<Plan, ScanError> {
                 ScanError::ResourceLimit(format!("cannot merge spilled plan candidates: {e}"))
             })?
             .into_iter()
-            .map(|(id, commit, path)| PlannedBlob { id, commit, path })
+            .map(|(id, commit, path)| PlannedBlob {
+                id,
+                commit,
+                path,
+                kind: Kind::Blob,
+            })
             .collect()
     } else {
         merged
             .into_iter()
-            .map(|(id, (commit, path))| PlannedBlob { id, commit, path })
+            .map(|(id, (commit, path))| PlannedBlob {
+                id,
+                commit,
+                path,
+                kind: Kind::Blob,
+            })
             .collect()
     };
     blobs.sort_unstable_by_key(|b| b.id);
@@ -383,7 +397,31 @@ pub fn add_unreachable_blobs(odb: &Odb, tables: &[PackTable], plan: &mut Plan) {
         id,
         commit: NO_COMMIT,
         path: Box::default(),
+        kind: Kind::Blob,
     }));
+}
+
+/// Append the messages to scan: every commit of the graph, and every annotated tag the refs
+/// pass through (`tags`: each tag with the commit it peels to, if that commit is selected).
+/// Returns how many were appended. They go through placement, pack execution, the store's
+/// seen-filter and finalize like blobs, under their own object ids.
+pub fn add_messages(plan: &mut Plan, graph: &CommitGraph, tags: &[(ObjectId, u32)]) -> u64 {
+    let before = plan.blobs.len();
+    plan.blobs
+        .extend(graph.ids.iter().enumerate().map(|(i, id)| PlannedBlob {
+            id: *id,
+            commit: i as u32,
+            path: Box::default(),
+            kind: Kind::Commit,
+        }));
+    plan.blobs
+        .extend(tags.iter().map(|&(id, commit)| PlannedBlob {
+            id,
+            commit,
+            path: Box::default(),
+            kind: Kind::Tag,
+        }));
+    (plan.blobs.len() - before) as u64
 }
 
 #[cfg(test)]
