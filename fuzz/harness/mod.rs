@@ -125,8 +125,9 @@ pub fn object_headers(data: &[u8]) {
     let _ = commits::parse_signature(data);
 }
 
-/// Archive, class, pyc and notebook extraction, and content preparation (UTF-16 transcoding):
-/// bounded output, never a panic.
+/// Archive (zip, tar, gzip, bzip2, xz, nested), class, pyc and notebook extraction, and content
+/// preparation (UTF-16 transcoding): bounded output and entries, ranges inside the text and in
+/// order, limit lines that are single lines, never a panic.
 pub fn extraction(data: &[u8]) {
     for path in [
         &b"A.class"[..],
@@ -134,11 +135,29 @@ pub fn extraction(data: &[u8]) {
         b"m.pyc",
         b"n.ipynb",
         b"notes.txt",
+        b"dump.sql.gz",
+        b"release.tgz",
     ] {
         if let Some(kind) = extract::kind(data, path)
-            && let Some(text) = extract::extract(kind, data)
+            && let Some(x) = extract::extract_at(kind, data, path)
         {
-            assert!(text.len() <= extract::MAX_OUTPUT + 1, "bounded extraction");
+            assert!(
+                x.text.len() <= extract::MAX_OUTPUT + 1,
+                "bounded extraction"
+            );
+            assert!(x.entries.len() <= extract::MAX_ENTRIES, "bounded entries");
+            let mut end = 0;
+            for e in &x.entries {
+                assert!(
+                    e.text.start >= end && e.text.start <= e.text.end && e.text.end <= x.text.len(),
+                    "entry ranges in order and inside the text"
+                );
+                end = e.text.end;
+            }
+            assert!(
+                x.limits.iter().all(|l| !l.contains('\n')),
+                "one line per limit"
+            );
         }
         let _ = content::prepare(data, path);
     }
@@ -675,11 +694,9 @@ fn expected_findings(blobs: &[Vec<u8>]) -> BTreeSet<(String, String, u64, u64, O
     let mut out = BTreeSet::new();
     for blob in blobs {
         let id = pack_writer::hex(&id_of(BLOB, blob));
-        let content::Prepared::Text {
-            bytes,
-            origin: None,
-        } = content::prepare(blob, b"f")
-        else {
+        // Findings in extracted or transcoded text are recorded like the others (a blob can
+        // happen to be a small gzip or zip).
+        let content::Prepared::Text { bytes, .. } = content::prepare(blob, b"f") else {
             continue;
         };
         let mut matches = Vec::new();
@@ -734,6 +751,15 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
         "extract" => vec![
             br#"{"cells":[{"cell_type":"code","source":["k = 'ghp_R3tJ8bQx2LmN7pVz4KwY6sHc1DfG9aE0uTiO'"],"outputs":[]}],"metadata":{}}"#.to_vec(),
             [&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52, 0, 3, 1, 0, 5][..], b"hello"].concat(),
+            // Archives made by the usual tools: GNU and PAX tars (long names), a tar.gz with a
+            // binary member, a tar.bz2, single-file .gz and .xz, a zip holding a zip, a
+            // tar.bz2 and a .gz.
+            include_bytes!("seeds/extract/pax.tar").to_vec(),
+            include_bytes!("seeds/extract/gnu.tar.gz").to_vec(),
+            include_bytes!("seeds/extract/pax.tar.bz2").to_vec(),
+            include_bytes!("seeds/extract/dump.sql.gz").to_vec(),
+            include_bytes!("seeds/extract/dump.sql.xz").to_vec(),
+            include_bytes!("seeds/extract/outer.zip").to_vec(),
         ],
         "engine_windows" => vec![
             [&[3u8][..], &text].concat(),

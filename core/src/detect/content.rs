@@ -1,9 +1,10 @@
 //! Content policy: which blobs are text to scan, which hold text we can extract, and which are
 //! opaque binaries to skip.
 //!
-//! Formats with an extractor ([`crate::detect::extract`]: Java class files, jar/war archives,
-//! Python bytecode, Jupyter notebooks) are replaced by their extracted text (origin
-//! `java-class`, `jar`, `pyc`, `ipynb`). Otherwise the blob is sniffed
+//! Formats with an extractor ([`crate::detect::extract`]: Java class files, archives, Python
+//! bytecode, Jupyter notebooks) are replaced by their extracted text (origin `java-class`, `pyc`,
+//! `ipynb`; for archives the outermost format: `jar` for `.jar`/`.war`/`.ear`/`.aar`, else `zip`,
+//! `tar`, `gzip`, `bzip2`, `xz`), with the archive's members and the limits met. Otherwise the blob is sniffed
 //! ([`crate::detect::extract::sniff`]: a NUL in the first 8000 bytes means binary, except for
 //! UTF-16 text): UTF-16 text is transcoded (origin `utf16`), other binary blobs are counted with
 //! reason `binary`, which does not make a scan partial.
@@ -12,8 +13,8 @@
 
 use std::borrow::Cow;
 
-use crate::detect::extract;
-pub use crate::detect::extract::sniff::{Content, classify};
+pub use crate::detect::extract::sniff::{Content, classify, utf16_to_utf8};
+use crate::detect::extract::{self, Entry};
 
 /// A blob made ready for the engine.
 #[derive(Debug)]
@@ -24,6 +25,11 @@ pub enum Prepared<'a> {
     Text {
         bytes: Cow<'a, [u8]>,
         origin: Option<&'static str>,
+        /// Archives: every member that is a file, with where its text sits in `bytes` (see
+        /// [`extract::Extracted::entries`]); empty otherwise.
+        entries: Vec<Entry>,
+        /// Archives: the limits that cut the extraction short, one line each; empty otherwise.
+        limits: Vec<String>,
     },
     /// Opaque binary: skipped with reason `binary`.
     Binary,
@@ -32,50 +38,27 @@ pub enum Prepared<'a> {
 /// Classify `data` (a blob found at `path`, empty when unknown) and produce what to scan.
 pub fn prepare<'a>(data: &'a [u8], path: &[u8]) -> Prepared<'a> {
     if let Some(kind) = extract::kind(data, path)
-        && let Some(text) = extract::extract(kind, data)
+        && let Some(x) = extract::extract_at(kind, data, path)
     {
         return Prepared::Text {
-            bytes: Cow::Owned(text),
+            bytes: Cow::Owned(x.text),
             origin: Some(kind.origin()),
+            entries: x.entries,
+            limits: x.limits,
         };
     }
+    let text = |bytes, origin| Prepared::Text {
+        bytes,
+        origin,
+        entries: Vec::new(),
+        limits: Vec::new(),
+    };
     match classify(data) {
-        Content::Text => Prepared::Text {
-            bytes: Cow::Borrowed(data),
-            origin: None,
-        },
-        Content::Utf16Le => Prepared::Text {
-            bytes: Cow::Owned(utf16_to_utf8(data, true)),
-            origin: Some("utf16"),
-        },
-        Content::Utf16Be => Prepared::Text {
-            bytes: Cow::Owned(utf16_to_utf8(data, false)),
-            origin: Some("utf16"),
-        },
+        Content::Text => text(Cow::Borrowed(data), None),
+        Content::Utf16Le => text(Cow::Owned(utf16_to_utf8(data, true)), Some("utf16")),
+        Content::Utf16Be => text(Cow::Owned(utf16_to_utf8(data, false)), Some("utf16")),
         Content::Binary => Prepared::Binary,
     }
-}
-
-/// Decode UTF-16 text to UTF-8 (lossy), skipping a byte-order mark; offsets in the result are
-/// not blob offsets.
-pub fn utf16_to_utf8(data: &[u8], little_endian: bool) -> Vec<u8> {
-    let bom: &[u8] = if little_endian {
-        b"\xff\xfe"
-    } else {
-        b"\xfe\xff"
-    };
-    let body = data.strip_prefix(bom).unwrap_or(data);
-    let units = body.chunks_exact(2).map(|c| {
-        if little_endian {
-            u16::from_le_bytes([c[0], c[1]])
-        } else {
-            u16::from_be_bytes([c[0], c[1]])
-        }
-    });
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect::<String>()
-        .into_bytes()
 }
 
 #[cfg(test)]

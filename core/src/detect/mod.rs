@@ -5,7 +5,8 @@
 //! - [`engine`]: rules compiled into a keyword prefilter plus regex confirmation, with
 //!   base64/percent decoding and filters.
 //! - [`content`] and [`extract`]: which bytes are text (sniffed by `extract::sniff`), and text
-//!   pulled out of known binary formats (class files, `.pyc`, notebooks, zip-based archives).
+//!   pulled out of known binary formats (class files, `.pyc`, notebooks, archives: zip, tar,
+//!   gzip, bzip2, xz, nested).
 //! - [`adapter`]: the EngineAdapter and RingChunker, feeding a blob to the engine in
 //!   overlap-safe windows.
 //! - [`fingerprint`]: keyed, stable fingerprints of secrets.

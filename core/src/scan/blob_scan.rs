@@ -148,7 +148,7 @@ impl<'s> BlobScanner<'s> {
                 binary = true;
                 Ok(())
             }
-            Prepared::Text { bytes, origin } => {
+            Prepared::Text { bytes, origin, .. } => {
                 place.origin = origin;
                 let sink = &mut |hit: Hit<'_>| {
                     if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {

@@ -1,10 +1,10 @@
 //! Java class files: every CONSTANT_Utf8 entry of the constant pool (string literals, names,
 //! descriptors), one per line. Modified UTF-8 is passed through as bytes.
 
-use super::push_line;
+use super::{Out, push_line};
 
 /// Appends the constant-pool strings of the class file `data`; false when it does not parse.
-pub(super) fn strings(data: &[u8], out: &mut Vec<u8>) -> bool {
+pub(super) fn strings(data: &[u8], out: &mut Out) -> bool {
     let u16_at = |i: usize| -> Option<usize> {
         data.get(i..i + 2)
             .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)

@@ -8,9 +8,9 @@
 
 use serde_json::Value;
 
-use super::push_line;
+use super::{Out, push_line};
 
-fn lines(v: &Value, out: &mut Vec<u8>) -> bool {
+fn lines(v: &Value, out: &mut Out) -> bool {
     match v {
         Value::String(s) => push_line(out, s.as_bytes()),
         Value::Array(items) => {
@@ -27,7 +27,7 @@ fn lines(v: &Value, out: &mut Vec<u8>) -> bool {
     }
 }
 
-pub(super) fn text(data: &[u8], out: &mut Vec<u8>) -> bool {
+pub(super) fn text(data: &[u8], out: &mut Out) -> bool {
     let Ok(doc) = serde_json::from_slice::<Value>(data) else {
         return false;
     };
@@ -81,7 +81,7 @@ pub(super) fn text(data: &[u8], out: &mut Vec<u8>) -> bool {
 
 /// Every string under `v` as `key = "value"` (the innermost key naming it); `false` when the
 /// output is full. Nesting is bounded by serde_json's own recursion limit (128).
-fn metadata(key: &str, v: &Value, out: &mut Vec<u8>) -> bool {
+fn metadata(key: &str, v: &Value, out: &mut Out) -> bool {
     match v {
         Value::String(s) => {
             let line = format!("{key} = \"{s}\"");

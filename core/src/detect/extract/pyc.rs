@@ -5,7 +5,7 @@
 //! 0x80 reference flag allowed) followed by that many bytes of UTF-8 text, and skips one byte
 //! otherwise. Marshal stores string contents verbatim, so every literal is found.
 
-use super::push_line;
+use super::{Out, push_line};
 
 /// A 16-byte header (Python 3.7+: magic, flags, and mtime/size or hash) whose magic ends `\r\n`.
 pub(super) fn looks_like_pyc(data: &[u8]) -> bool {
@@ -19,7 +19,7 @@ fn texty(s: &[u8]) -> bool {
     })
 }
 
-pub(super) fn strings(data: &[u8], out: &mut Vec<u8>) -> bool {
+pub(super) fn strings(data: &[u8], out: &mut Out) -> bool {
     if !looks_like_pyc(data) {
         return false;
     }

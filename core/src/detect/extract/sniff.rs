@@ -56,6 +56,28 @@ fn utf16_without_bom(head: &[u8]) -> Option<Content> {
     }
 }
 
+/// Decode UTF-16 text to UTF-8 (lossy), skipping a byte-order mark; offsets in the result are
+/// not blob offsets.
+pub fn utf16_to_utf8(data: &[u8], little_endian: bool) -> Vec<u8> {
+    let bom: &[u8] = if little_endian {
+        b"\xff\xfe"
+    } else {
+        b"\xfe\xff"
+    };
+    let body = data.strip_prefix(bom).unwrap_or(data);
+    let units = body.chunks_exact(2).map(|c| {
+        if little_endian {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect::<String>()
+        .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,25 +1,23 @@
-//! Java archives (zip): a small central-directory reader, written from the zip format's public
-//! specification (PKWARE APPNOTE). Stored, deflated and bzip2 entries are read, zip64 archives
-//! (more than 65,535 entries, offsets or sizes past 4 GiB) included; class files go through the
-//! class extractor, nested archives are opened up to [`MAX_DEPTH`] deep, text entries are
-//! copied, other entries are skipped. Each entry is preceded by a `==> name <==` line.
-//! Encrypted entries are skipped.
+//! Zip archives (`.jar`, `.apk`, `.whl`, `.docx`… and anything starting `PK\x03\x04`): a small
+//! central-directory reader, written from the zip format's public specification (PKWARE
+//! APPNOTE). Stored, deflated and bzip2 entries are read, zip64 archives (more than 65,535
+//! entries, offsets or sizes past 4 GiB) included; each file entry goes to the archive walker
+//! ([`super::archive`]), which extracts its text or opens it as a nested archive. Encrypted
+//! entries and unknown methods are listed unread.
 //!
 //! Zip bombs stay bounded: each local entry is read once however many directory entries point
-//! at it, an entry is read only when its stated size fits what is left of the blob's inflate
-//! budget ([`INFLATE_BUDGET`], shared by nested archives) and of [`MAX_ENTRY`], and inflation
-//! never produces more than the stated size.
+//! at it; an entry is decompressed as a stream, never past its stated size nor [`MAX_ENTRY`],
+//! under the blob's decompression budget ([`super::INFLATE_BUDGET`], shared by nested archives)
+//! and the ratio limit ([`super::MAX_RATIO`] times its compressed size); nothing is allocated
+//! from a stated size.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::Read;
 
-use super::sniff::{self, Content};
-use super::{MAX_ENTRY, MAX_OUTPUT, class, push_line};
-
-/// Nested archives are opened this many levels deep (a jar in a war in an ear).
-const MAX_DEPTH: usize = 3;
-/// Bytes inflated per blob, all entries and nested archives together.
-pub const INFLATE_BUDGET: usize = 4 * MAX_OUTPUT;
+use super::MAX_ENTRY;
+use super::archive::{Cut, Metered, Walk, joined};
 
 fn u16_at(d: &[u8], i: usize) -> Option<usize> {
     d.get(i..i.checked_add(2)?)
@@ -32,33 +30,6 @@ fn u32_at(d: &[u8], i: usize) -> Option<usize> {
 fn u64_at(d: &[u8], i: usize) -> Option<usize> {
     let b: [u8; 8] = d.get(i..i.checked_add(8)?)?.try_into().ok()?;
     usize::try_from(u64::from_le_bytes(b)).ok()
-}
-
-/// Raw deflate of `input`, at most `size` bytes out.
-fn inflate(input: &[u8], size: usize) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; size];
-    let (got, _rc) =
-        zlib_rs::decompress_slice(&mut buf, input, zlib_rs::InflateConfig { window_bits: -15 });
-    let n = got.len();
-    buf.truncate(n);
-    (n > 0).then_some(buf)
-}
-
-/// bzip2 (method 12) of `input`, at most `size` bytes out.
-fn bunzip(input: &[u8], size: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    bzip2::read::BzDecoder::new(input)
-        .take(size as u64)
-        .read_to_end(&mut out)
-        .ok()?;
-    (!out.is_empty()).then_some(out)
-}
-
-fn is_archive_name(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [&b".jar"[..], b".war", b".ear", b".aar", b".zip"]
-        .iter()
-        .any(|s| lower.ends_with(s))
 }
 
 /// Where the central directory is and how many entries it lists (zip64 when the classic end
@@ -132,43 +103,48 @@ fn entry(data: &[u8], p: usize) -> Option<(Entry<'_>, usize)> {
     Some((e, p + 46 + nlen + elen + clen))
 }
 
-/// State shared by an archive and the archives nested in it.
-pub(super) struct Budget {
-    /// Bytes that may still be inflated.
-    inflate: usize,
-}
-
-impl Budget {
-    pub(super) fn new() -> Self {
-        Budget {
-            inflate: INFLATE_BUDGET,
-        }
+/// The bytes of `e` (at most [`MAX_ENTRY`], never past its stated size), whether it was cut
+/// short and by what; `None` when it cannot be read (encrypted, unknown method, outside the
+/// archive).
+fn body<'d>(data: &'d [u8], e: &Entry<'_>, w: &Walk<'_>) -> Option<(Cow<'d, [u8]>, Option<Cut>)> {
+    if e.flags & 1 != 0 {
+        return None;
     }
-}
-
-/// The bytes of `e`, or `None` when it cannot or may not be read.
-fn body(data: &[u8], e: &Entry<'_>, budget: &mut Budget) -> Option<Vec<u8>> {
     // The local header repeats the name and has its own extra field length.
     if !data.get(e.local..)?.starts_with(b"PK\x03\x04") {
         return None;
     }
     let (ln, le) = (u16_at(data, e.local + 26)?, u16_at(data, e.local + 28)?);
-    let start = e.local + 30 + ln + le;
+    let start = e.local.checked_add(30 + ln + le)?;
     let raw = data.get(start..start.checked_add(e.compressed)?)?;
-    if e.size > budget.inflate.min(MAX_ENTRY) {
-        return None;
-    }
-    let body = match e.method {
-        0 => raw.to_vec(),
-        8 => inflate(raw, e.size)?,
-        12 => bunzip(raw, e.size)?,
+    let cap = e.size.min(MAX_ENTRY);
+    let over = e.size > MAX_ENTRY;
+    let cut = Cell::new(None);
+    let mut out = Vec::new();
+    let decoder: Box<dyn Read + '_> = match e.method {
+        0 => {
+            let size_cut = (raw.len() > MAX_ENTRY).then_some(Cut::Size);
+            return Some((Cow::Borrowed(&raw[..raw.len().min(MAX_ENTRY)]), size_cut));
+        }
+        8 => Box::new(flate2::read::DeflateDecoder::new(raw)),
+        12 => Box::new(bzip2::read::BzDecoder::new(raw)),
         _ => return None,
     };
-    budget.inflate -= body.len().min(budget.inflate);
-    Some(body)
+    let read = Metered::new(decoder, raw.len(), w.budget(), &cut)
+        .take(cap as u64)
+        .read_to_end(&mut out);
+    if read.is_err() && out.is_empty() {
+        return None;
+    }
+    let cut = cut
+        .get()
+        .or((over && out.len() == MAX_ENTRY).then_some(Cut::Size));
+    Some((Cow::Owned(out), cut))
 }
 
-pub(super) fn extract(data: &[u8], out: &mut Vec<u8>, depth: usize, budget: &mut Budget) -> bool {
+/// Hands every file entry of the zip `data` to the walk, named under `prefix`; `false` when
+/// `data` has no central directory.
+pub(super) fn members(w: &mut Walk<'_>, data: &[u8], prefix: &[u8], depth: usize) -> bool {
     let Some((entries, mut p)) = directory(data) else {
         return false;
     };
@@ -178,36 +154,28 @@ pub(super) fn extract(data: &[u8], out: &mut Vec<u8>, depth: usize, budget: &mut
             return true;
         };
         p = next;
-        let encrypted = e.flags & 1 != 0;
-        if encrypted || e.name.ends_with(b"/") || out.len() >= MAX_OUTPUT {
+        if e.name.ends_with(b"/") {
             continue;
         }
         // Many directory entries pointing at one local entry: it is read once.
         if !read.insert(e.local) {
             continue;
         }
-        let Some(body) = body(data, &e, budget) else {
-            continue;
-        };
-        let mut header = b"==> ".to_vec();
-        header.extend_from_slice(e.name);
-        header.extend_from_slice(b" <==");
-        if e.name.ends_with(b".class") {
-            let mut strings = Vec::new();
-            if class::strings(&body, &mut strings) && !strings.is_empty() {
-                push_line(out, &header);
-                if out.len() + strings.len() <= MAX_OUTPUT {
-                    out.extend_from_slice(&strings);
+        let name = joined(prefix, e.name);
+        if !w.admit(&name) {
+            return true;
+        }
+        match body(data, &e, w) {
+            None => w.unread(name),
+            Some((bytes, cut)) => {
+                w.member(name.clone(), &bytes, depth);
+                if let Some(c) = cut {
+                    w.cut(&name, c);
                 }
             }
-        } else if is_archive_name(e.name) {
-            if depth < MAX_DEPTH {
-                push_line(out, &header);
-                extract(&body, out, depth + 1, budget);
-            }
-        } else if sniff::classify(&body) == Content::Text {
-            push_line(out, &header);
-            push_line(out, &body);
+        }
+        if w.stopped() {
+            return true;
         }
     }
     true
