@@ -6,6 +6,7 @@
 //! its own [`BlobWorker`] (adapter buffers and a scratch for reading commits). Pack execution
 //! feeds it blobs in whatever order they decode; results do not depend on that order.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gix_hash::ObjectId;
@@ -18,6 +19,7 @@ use crate::Engine;
 use crate::detect::adapter::{EngineAdapter, Hit, Stopped};
 use crate::detect::content::{self, Prepared};
 use crate::detect::engine::Match;
+use crate::detect::extract::Entry;
 use crate::events::{CommitMeta, Event, Finding, Location, Phase, SkipReason};
 use crate::git::commits::{self, CommitGraph};
 use crate::git::odb::{Odb, ReadScratch};
@@ -82,6 +84,8 @@ struct Place<'p> {
     commit: Option<ObjectId>,
     origin: Option<&'static str>,
     location: Location,
+    /// The blob's path, or for a member of an archive `blob-path!member` (empty: none).
+    path: Cow<'p, [u8]>,
 }
 
 impl<'s> BlobScanner<'s> {
@@ -130,6 +134,7 @@ impl<'s> BlobScanner<'s> {
             commit,
             origin: None,
             location: Location::Blob,
+            path: Cow::Borrowed(&b.path),
         };
         let mut new_commit = false;
         let mut records = Vec::new();
@@ -148,16 +153,30 @@ impl<'s> BlobScanner<'s> {
                 binary = true;
                 Ok(())
             }
-            Prepared::Text { bytes, origin, .. } => {
+            Prepared::Text {
+                bytes,
+                origin,
+                entries,
+                limits,
+            } => {
                 place.origin = origin;
-                let sink = &mut |hit: Hit<'_>| {
-                    if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
-                        records.push(record);
-                    }
-                    !state.should_abort()
-                };
-                let gated = at.gated.is_some().then_some(&b.path[..]);
-                self.scan_text(w, &bytes, gated, sink)
+                for limit in &limits {
+                    // What a limit cut off was not scanned: a gap, named (never its content).
+                    state.skip(SkipReason::TooLarge, || format!("blob {}: {limit}", b.id));
+                }
+                if entries.is_empty() {
+                    let sink = &mut |hit: Hit<'_>| {
+                        if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
+                            records.push(record);
+                        }
+                        !state.should_abort()
+                    };
+                    let gated = at.gated.is_some().then_some(&b.path[..]);
+                    self.scan_text(w, &bytes, gated, sink)
+                } else {
+                    let mut out = (&mut records, &mut new_commit);
+                    self.scan_entries(w, &mut place, &bytes, &entries, &mut out)
+                }
             }
         };
         if new_commit && let Some(id) = commit {
@@ -195,6 +214,7 @@ impl<'s> BlobScanner<'s> {
             commit,
             origin: None,
             location,
+            path: Cow::Borrowed(&[]),
         };
         let mut new_commit = false;
         let mut records = Vec::new();
@@ -229,6 +249,65 @@ impl<'s> BlobScanner<'s> {
             });
         }
         res.is_ok()
+    }
+
+    /// Scan the members of an archive (`text` is the extracted text, `entries` where each
+    /// member's text sits in it): each member as a blob at `blob-path!member`, so path-only and
+    /// gated rules apply to the member's own path. Offsets and lines stay those of `text`.
+    fn scan_entries(
+        &self,
+        w: &mut BlobWorker<'_>,
+        place: &mut Place<'_>,
+        text: &[u8],
+        entries: &[Entry],
+        out: &mut (&mut Vec<FindingRecord>, &mut bool),
+    ) -> Result<(), Stopped> {
+        let state = self.state;
+        let b = place.blob;
+        let (mut line_base, mut counted_to) = (0u64, 0usize);
+        for e in entries {
+            let mut path = b.path.to_vec();
+            if !path.is_empty() {
+                path.push(b'!');
+            }
+            path.extend_from_slice(&e.name);
+            let at = self.engine.at_path(&path);
+            place.path = Cow::Owned(path);
+            let range = e.text.start.min(text.len())..e.text.end.min(text.len());
+            let from = range.start.max(counted_to);
+            line_base += memchr::memchr_iter(b'\n', &text[counted_to..from]).count() as u64;
+            counted_to = from;
+            for &rule in &at.path_only {
+                let mut hit = path_only_hit(self.engine, rule, b.id, 0);
+                hit.m.secret = crate::store::codec::hex(&e.digest).into_bytes();
+                (hit.start, hit.end) = (range.start as u64, range.end as u64);
+                (hit.m.start, hit.m.end) = (range.start, range.end);
+                hit.line = line_base + 1;
+                if let Some(record) = self.on_hit(place, hit.as_hit(), out.1) {
+                    out.0.push(record);
+                }
+            }
+            if range.is_empty() {
+                continue;
+            }
+            let shift = range.start as u64;
+            let gated = at.gated.is_some().then_some(&place.path[..]);
+            let place = &*place;
+            let sink = &mut |h: Hit<'_>| {
+                let hit = Hit {
+                    start: h.start + shift,
+                    end: h.end + shift,
+                    line: h.line + line_base,
+                    ..h
+                };
+                if let Some(record) = self.on_hit(place, hit, out.1) {
+                    out.0.push(record);
+                }
+                !state.should_abort()
+            };
+            self.scan_text(w, &text[range.clone()], gated, sink)?;
+        }
+        Ok(())
     }
 
     /// Runs the plain rules over `text` and, when `gated` (the blob's path opens the gated
@@ -283,7 +362,7 @@ impl<'s> BlobScanner<'s> {
     /// for finalize, and sets `new_commit` when this is the first finding of its commit.
     fn on_hit(&self, p: &Place<'_>, hit: Hit<'_>, new_commit: &mut bool) -> Option<FindingRecord> {
         let (state, engine, b) = (self.state, self.engine, p.blob);
-        let path = (!b.path.is_empty()).then_some(&b.path[..]);
+        let path = (!p.path.is_empty()).then_some(&p.path[..]);
         if self.location_rules && !engine.allowed_at(hit.m, path, p.commit.as_ref()) {
             return None;
         }
