@@ -141,6 +141,10 @@ typedef struct scangit_finding {
   struct scangit_str decoded_from;
   // 0.0 to 1.0.
   float confidence;
+  // What the secret sits in: "blob" (a file's content), "commit-message" (`blob` is then the
+  // commit's id) or "tag-message" (`blob` is the tag object's id); `path` is NULL for
+  // messages.
+  struct scangit_str location;
 } scangit_finding;
 
 // Metadata of a commit that has findings; at most one per commit.

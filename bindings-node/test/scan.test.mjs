@@ -103,3 +103,28 @@ test('a path that is not UTF-8: lossy `path` and exact `pathBytes`', async () =>
   const normal = (await scanAll(one.repo)).filter((e) => e.type === 'finding')
   assert.ok(normal.every((f) => !('pathBytes' in f)))
 })
+
+test('a secret in a commit message is reported with its location and no path', async () => {
+  const dir = tempDir()
+  const repo = join(dir, 'msg')
+  const git = (...args) =>
+    execFileSync('git', ['-C', repo, '-c', 'user.name=N', '-c', 'user.email=n@example.com', ...args], {
+      encoding: 'utf8',
+    }).trim()
+  mkdirSync(repo)
+  git('init', '-q')
+  writeFileSync(join(repo, 'README'), 'hello\n')
+  git('add', 'README')
+  const line = freshSecretLine().trim()
+  git('commit', '-q', '-m', `Configure billing\n\n${line}\n`)
+  const commit = git('rev-parse', 'HEAD')
+  const findings = (await scanAll(repo, { revealSecrets: true })).filter((e) => e.type === 'finding')
+  assert.equal(findings.length, 1)
+  const [f] = findings
+  assert.equal(f.location, 'commit-message')
+  assert.equal(f.blob, commit)
+  assert.equal(f.commit, commit)
+  assert.equal(f.path, null)
+  const raw = git('cat-file', 'commit', commit)
+  assert.equal(raw.slice(f.start, f.end), f.secret)
+})

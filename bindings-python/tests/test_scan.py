@@ -308,3 +308,22 @@ def test_error_classes():
         assert cls.__module__ == "scangit" and cls.__doc__
         assert cls.retryable == (code == "concurrent_maintenance")
     assert issubclass(scangit.ScanError, Exception)
+
+
+def test_commit_message_findings_have_a_location_and_no_path(tmp_path):
+    import random
+
+    from conftest import github_pat
+
+    repo = tmp_path / "m.git"
+    git(repo, "init", "-q", "--bare")
+    token = github_pat(random.Random(11))
+    commit, _ = add_commit(repo, {b"README": b"hello\n"}, message="Deploy\n\nwith %s\n" % token)
+    findings = [e for e in scangit.scan(repo, reveal_secrets=True) if e.type == "finding"]
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.location == "commit-message"
+    assert f.blob == commit and f.commit == commit and f.path is None
+    raw = git(repo, "cat-file", "commit", commit)
+    assert raw[f.start : f.end].decode() == token == f.secret
+    assert f.to_dict()["location"] == "commit-message"

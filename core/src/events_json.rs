@@ -477,7 +477,7 @@ mod tests {
             snake,
             concat!(
                 r#"{"rule_id":"aws-access-key","rule_description":"AWS access key","#,
-                r#""blob":"1111111111111111111111111111111111111111","#,
+                r#""location":"blob","blob":"1111111111111111111111111111111111111111","#,
                 r#""commit":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","#,
                 "\"path\":\"dir/\u{fffd}t\u{fffd}.txt\",",
                 r#""path_bytes_b64":"ZGlyL+l06S50eHQ=","#,
@@ -490,7 +490,7 @@ mod tests {
             camel,
             concat!(
                 r#"{"type":"finding","ruleId":"aws-access-key","ruleDescription":"AWS access key","#,
-                r#""blob":"1111111111111111111111111111111111111111","#,
+                r#""location":"blob","blob":"1111111111111111111111111111111111111111","#,
                 r#""commit":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","#,
                 "\"path\":\"dir/\u{fffd}t\u{fffd}.txt\",",
                 r#""pathBytes":[100,105,114,47,233,116,233,46,116,120,116],"#,

@@ -199,7 +199,13 @@ targetRules = ["a"]
     // location verdict comes from `allowed_at`.
     let e = Engine::new(&set).unwrap();
     assert!(e.has_location_criteria());
-    let found = scan(&e, "qa7k2m9 x");
+    // A rule with a `path` is gated: it runs in the gated engine, only at paths it names.
+    assert!(scan(&e, "qa7k2m9 x").is_empty());
+    let gated = e.at_gated_engine().expect("a rule with a path is gated");
+    let mut found = scan(gated, "qa7k2m9 x");
+    for m in &mut found {
+        m.rule += e.gated_base();
+    }
     assert_eq!(found.len(), 1);
     let m = &found[0];
     assert!(e.allowed_at(m, Some(b"app/.env"), None));

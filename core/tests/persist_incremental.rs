@@ -933,11 +933,12 @@ fn rescan_with_all_objects_scans_nothing_already_seen() {
             .collect::<Vec<_>>()
     );
     assert_eq!(again.summary().blobs_scanned, 0);
-    // Stored contexts keep the introducing commit of reachable blobs.
+    // Stored contexts keep the introducing commit of reachable blobs (messages, recorded under
+    // their commit's id with no path, are not blobs).
     let with_commit = mem
         .blob_contexts(&scope())
         .iter()
-        .filter(|(_, c)| c.commit.is_some())
+        .filter(|(_, c)| c.commit.is_some() && !c.path.is_empty())
         .count();
     assert_eq!(with_commit, f.reachable_blobs().len());
 }

@@ -169,3 +169,44 @@ fn rules_with_paths_change_the_rules_hash() {
     assert_ne!(a.rules_hash(), c.rules_hash());
     assert_eq!(a.rules_hash(), engine_of(RULES).rules_hash());
 }
+
+#[test]
+fn a_provider_token_in_a_credential_file_is_reported_once_under_the_provider_rule() {
+    let rules = r#"
+[[rules]]
+id = "acme-token"
+description = "a provider token"
+regex = '''\b(acme[0-9a-z]{12})\b'''
+keywords = ["acme"]
+examples = ['x «acme0123456789ab»']
+
+[[rules]]
+id = "env-secret"
+description = "any *_SECRET= value in a .env file"
+path = '''(?:^|/)\.env$'''
+regex = '''(?m-u)^[A-Z_]{0,30}SECRET=([a-z0-9]{8,40})$'''
+examples = ['APP_SECRET=«q8w7e6r5t4y3»']
+path_examples = ['.env']
+"#;
+    let tmp = temp_dir("paths-dedupe");
+    let repo = GitRepo::init(&tmp.path().join("r"));
+    repo.write(
+        ".env",
+        "ACME_SECRET=acme0123456789ab\nAPP_SECRET=q8w7e6r5t4y3\n",
+    );
+    repo.commit("env");
+    let engine = engine_of(rules);
+    let s = try_scan_with(&repo.dir, &reveal(), &engine).unwrap();
+    let got: Vec<(String, String)> = s
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.clone(), f.secret.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        got.len(),
+        2,
+        "the provider's token once, the other value under the file rule: {got:?}"
+    );
+    assert!(got.contains(&("acme-token".into(), "acme0123456789ab".into())));
+    assert!(got.contains(&("env-secret".into(), "q8w7e6r5t4y3".into())));
+}

@@ -16,7 +16,12 @@ typedef struct hits {
     hit *v;
     size_t n, cap;
     int summaries;
+    int bad_location; /* a finding whose location is unknown, or a message with a path */
 } hits;
+
+static int str_is(scangit_str s, const char *want) {
+    return s.ptr && s.len == strlen(want) && !memcmp(s.ptr, want, s.len);
+}
 
 static void copy_str(char *dst, size_t cap, scangit_str s) {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
@@ -36,6 +41,9 @@ static int on_event(void *ud, const scangit_event *e) {
         copy_str(x->blob, sizeof x->blob, e->finding->blob);
         copy_str(x->fp, sizeof x->fp, e->finding->fingerprint);
         x->line = e->finding->line;
+        const scangit_finding *f = e->finding;
+        int message = str_is(f->location, "commit-message") || str_is(f->location, "tag-message");
+        if (!(str_is(f->location, "blob") || (message && !f->path.ptr))) h->bad_location++;
     } else if (e->kind == SCANGIT_EVENT_SUMMARY) {
         h->summaries++;
     }
@@ -53,7 +61,7 @@ int main(int argc, char **argv) {
     if (argc != 3) { fprintf(stderr, "usage: test_corpus REPO MANIFEST.tsv\n"); return 2; }
     scangit_engine *engine = NULL;
     CHECK_STATUS(scangit_engine_new(NULL, &engine), SCANGIT_OK);
-    hits h = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
+    hits h = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0};
     scangit_sink sink;
     scangit_sink_init(&sink, sizeof sink);
     sink.user_data = &h;
@@ -65,6 +73,7 @@ int main(int argc, char **argv) {
     CHECK(s && s->findings == h.n, "summary findings %llu, events %zu",
           s ? (unsigned long long)s->findings : 0ULL, h.n);
     CHECK(h.summaries == 1, "%d summary events", h.summaries);
+    CHECK(h.bad_location == 0, "%d findings with a bad location", h.bad_location);
 
     FILE *m = fopen(argv[2], "r");
     CHECK(m != NULL, "cannot open %s", argv[2]);

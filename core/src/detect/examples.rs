@@ -43,13 +43,13 @@ pub fn scan_at(engine: &Engine, path: &str, text: &[u8]) -> Vec<Match> {
         gated.retain(|m| engine.rule_path_matches(m.rule, path));
     }
     let span = |m: &Match| (m.rule, m.start as u64..m.end as u64);
-    let keep = |m: &Match, others: &[Match], ties_lose: bool| {
-        !engine.generic_yields(span(m), others.iter().map(span), ties_lose)
+    let keep = |m: &Match, others: &[Match], from_gated: bool| {
+        !engine.yields_across_passes(span(m), others.iter().map(span), from_gated)
     };
     let mut out: Vec<Match> = plain
         .iter()
-        .filter(|m| keep(m, &gated, true))
-        .chain(gated.iter().filter(|m| keep(m, &plain, false)))
+        .filter(|m| keep(m, &gated, false))
+        .chain(gated.iter().filter(|m| keep(m, &plain, true)))
         .cloned()
         .collect();
     let path = (!path.is_empty()).then_some(path);
@@ -77,7 +77,7 @@ fn check_rule(engine: &Engine, rule: &Rule, failures: &mut Vec<String>) {
         let opened = if rule.regex.is_some() {
             at.gated.is_some() && path_matches(engine, index, p)
         } else {
-            at.path_only.contains(&index)
+            at.path_only.contains(&index) && path_matches(engine, index, p)
         };
         if !opened {
             failures.push(format!("{id}: path example not matched by `path`: {p:?}"));
@@ -88,6 +88,7 @@ fn check_rule(engine: &Engine, rule: &Rule, failures: &mut Vec<String>) {
             path_matches(engine, index, p)
         } else {
             engine.at_path(p.as_bytes()).path_only.contains(&index)
+                && path_matches(engine, index, p)
         };
         if hit {
             failures.push(format!(
@@ -147,7 +148,8 @@ fn check_rule(engine: &Engine, rule: &Rule, failures: &mut Vec<String>) {
     }
 }
 
-/// Whether gated rule `index`'s `path` matches `p`.
+/// Whether rule `index` (gated or path-only) reports at `p`: its `path` matches and no path
+/// allowlist of its own or a global one suppresses it.
 fn path_matches(engine: &Engine, index: u32, p: &str) -> bool {
     let probe = Match {
         rule: index,

@@ -86,6 +86,8 @@ struct Place<'p> {
     location: Location,
     /// The blob's path, or for a member of an archive `blob-path!member` (empty: none).
     path: Cow<'p, [u8]>,
+    /// For an archive member, the path rules match: `path` with `/` for `!`.
+    match_path: Option<Vec<u8>>,
 }
 
 impl<'s> BlobScanner<'s> {
@@ -135,6 +137,7 @@ impl<'s> BlobScanner<'s> {
             origin: None,
             location: Location::Blob,
             path: Cow::Borrowed(&b.path),
+            match_path: None,
         };
         let mut new_commit = false;
         let mut records = Vec::new();
@@ -215,6 +218,7 @@ impl<'s> BlobScanner<'s> {
             origin: None,
             location,
             path: Cow::Borrowed(&[]),
+            match_path: None,
         };
         let mut new_commit = false;
         let mut records = Vec::new();
@@ -271,18 +275,32 @@ impl<'s> BlobScanner<'s> {
                 path.push(b'!');
             }
             path.extend_from_slice(&e.name);
-            let at = self.engine.at_path(&path);
+            // Rules' `path` regexes see `!` as a directory boundary, so `(?:^|/)\.env$` names a
+            // member `.env` at an archive's root too.
+            let match_path: Vec<u8> = path
+                .iter()
+                .map(|&c| if c == b'!' { b'/' } else { c })
+                .collect();
+            let at = self.engine.at_path(&match_path);
             place.path = Cow::Owned(path);
+            place.match_path = Some(match_path);
             let range = e.text.start.min(text.len())..e.text.end.min(text.len());
             let from = range.start.max(counted_to);
             line_base += memchr::memchr_iter(b'\n', &text[counted_to..from]).count() as u64;
             counted_to = from;
+            // A member without text (binary, an archive) is pointed at by its header line.
+            let header = (range.is_empty() && text[..range.start].ends_with(b" <==\n"))
+                .then(|| memchr::memrchr(b'\n', &text[..range.start - 1]).map_or(0, |i| i + 1));
             for &rule in &at.path_only {
                 let mut hit = path_only_hit(self.engine, rule, b.id, 0);
                 hit.m.secret = crate::store::codec::hex(&e.digest).into_bytes();
-                (hit.start, hit.end) = (range.start as u64, range.end as u64);
-                (hit.m.start, hit.m.end) = (range.start, range.end);
-                hit.line = line_base + 1;
+                let (start, end, line) = match header {
+                    Some(h) => (h, range.start - 1, line_base),
+                    None => (range.start, range.end, line_base + 1),
+                };
+                (hit.start, hit.end) = (start as u64, end as u64);
+                (hit.m.start, hit.m.end) = (start, end);
+                hit.line = line;
                 if let Some(record) = self.on_hit(place, hit.as_hit(), out.1) {
                     out.0.push(record);
                 }
@@ -291,7 +309,11 @@ impl<'s> BlobScanner<'s> {
                 continue;
             }
             let shift = range.start as u64;
-            let gated = at.gated.is_some().then_some(&place.path[..]);
+            let gated = at
+                .gated
+                .is_some()
+                .then(|| place.match_path.clone().unwrap_or_default());
+            let gated = gated.as_deref();
             let place = &*place;
             let sink = &mut |h: Hit<'_>| {
                 let hit = Hit {
@@ -342,13 +364,13 @@ impl<'s> BlobScanner<'s> {
         })?;
         let (gated_hits, plain_hits) = held.split_at(split);
         let span = |h: &OwnedHit| (h.m.rule, h.start..h.end);
-        let yields = |h: &OwnedHit, others: &[OwnedHit], ties_lose: bool| {
-            engine.generic_yields(span(h), others.iter().map(span), ties_lose)
+        let yields = |h: &OwnedHit, others: &[OwnedHit], gated: bool| {
+            engine.yields_across_passes(span(h), others.iter().map(span), gated)
         };
         let keep: Vec<bool> = gated_hits
             .iter()
-            .map(|h| !yields(h, plain_hits, false))
-            .chain(plain_hits.iter().map(|h| !yields(h, gated_hits, true)))
+            .map(|h| !yields(h, plain_hits, true))
+            .chain(plain_hits.iter().map(|h| !yields(h, gated_hits, false)))
             .collect();
         for (h, _) in held.iter().zip(keep).filter(|(_, k)| *k) {
             if !sink(h.as_hit()) {
@@ -363,7 +385,8 @@ impl<'s> BlobScanner<'s> {
     fn on_hit(&self, p: &Place<'_>, hit: Hit<'_>, new_commit: &mut bool) -> Option<FindingRecord> {
         let (state, engine, b) = (self.state, self.engine, p.blob);
         let path = (!p.path.is_empty()).then_some(&p.path[..]);
-        if self.location_rules && !engine.allowed_at(hit.m, path, p.commit.as_ref()) {
+        let match_path = p.match_path.as_deref().or(path);
+        if self.location_rules && !engine.allowed_at(hit.m, match_path, p.commit.as_ref()) {
             return None;
         }
         let rule_id = engine.rule_id(hit.m.rule);

@@ -222,25 +222,27 @@ impl Engine {
         at
     }
 
-    /// Whether a match of rule `rule` over `span` yields to one of `others` (matches of another
-    /// pass over the same text): it does when it is generic and some specific match overlaps
-    /// it, as the engine decides within one pass, or, when `ties_lose`, some generic match has
-    /// exactly its span (one location, one finding: the gated pass's rule, which knows the
-    /// file's format, wins such ties).
-    pub fn generic_yields(
+    /// Whether a match of rule `rule` over `span` yields to one of `others`, the matches of the
+    /// other pass over the same text (`gated`: this match comes from the gated pass, the others
+    /// from the plain one; else the reverse). One location, one finding:
+    /// - a generic match yields to any overlapping specific match, as within one pass;
+    /// - a plain generic match yields to a gated generic match of exactly its span (the rule
+    ///   that knows the file's format wins);
+    /// - a gated specific match yields to a plain specific match of exactly its span (a
+    ///   provider's token in a credential file is reported under the provider's rule).
+    pub fn yields_across_passes(
         &self,
         (rule, span): (u32, Range<u64>),
         mut others: impl Iterator<Item = (u32, Range<u64>)>,
-        ties_lose: bool,
+        gated: bool,
     ) -> bool {
-        self.rule_is_generic(rule)
-            && others.any(|(r, o)| {
-                if self.rule_is_generic(r) {
-                    ties_lose && o == span
-                } else {
-                    o.start < span.end && span.start < o.end
-                }
-            })
+        let generic = self.rule_is_generic(rule);
+        others.any(|(r, o)| match (generic, self.rule_is_generic(r)) {
+            (true, false) => o.start < span.end && span.start < o.end,
+            (true, true) => !gated && o == span,
+            (false, false) => gated && o == span,
+            (false, true) => false,
+        })
     }
 
     /// Whether rule `rule`'s `path` (if it has one) matches `path`: a gated match whose own

@@ -436,10 +436,15 @@ impl<'a> Walk<'a> {
     pub(super) fn member(&mut self, name: Vec<u8>, data: &[u8], depth: usize) {
         let digest = digest(data);
         let at = self.out.buf.len();
+        let header = [&b"==> "[..], &name, b" <=="].concat();
         if let Some(kind) = archive_kind(data) {
+            // Its header line names it (a finding about the archive itself points there); its
+            // members follow with their own.
+            push_line(&mut self.out, &header);
+            let after = self.out.buf.len();
             self.entries.push(Entry {
                 name: name.clone(),
-                text: at..at,
+                text: after..after,
                 digest,
             });
             if depth >= MAX_DEPTH {
@@ -452,14 +457,13 @@ impl<'a> Walk<'a> {
             }
             return;
         }
-        let header = [&b"==> "[..], &name, b" <=="].concat();
         let mut text = at..at;
         if push_line(&mut self.out, &header) {
             let start = self.out.buf.len();
+            // A binary member keeps its header line and has an empty range after it.
+            text = start..start;
             if self.text_of(&name, data) {
                 text = start..self.out.buf.len();
-            } else {
-                self.out.buf.truncate(at);
             }
         }
         self.entries.push(Entry {
