@@ -222,7 +222,9 @@ targetRules = ["a"]
         !e.allowed_at(m, Some(b"test/x.env"), None),
         "AND: path and regex hold"
     );
-    let clean = &scan(&e, "qa7k2m9 y")[0];
+    let mut clean = scan(gated, "qa7k2m9 y");
+    clean[0].rule += e.gated_base();
+    let clean = &clean[0];
     assert!(
         e.allowed_at(clean, Some(b"test/x.env"), None),
         "AND: regex fails"
