@@ -6,7 +6,7 @@ import { scan, scanAll, version } from '../index.js'
 import { makeCorpus, collect } from '../testlib/helpers.mjs'
 
 const FINDING_KEYS = [
-  'type', 'ruleId', 'ruleDescription', 'blob', 'commit', 'path', 'line', 'column', 'start', 'end',
+  'type', 'ruleId', 'ruleDescription', 'location', 'blob', 'commit', 'path', 'line', 'column', 'start', 'end',
   'fingerprint', 'secret', 'snippet', 'decodedFrom', 'confidence',
 ].sort()
 const COMMIT_KEYS = [

@@ -87,7 +87,7 @@ def test_events_order_types_and_summary(corpus):
 
 
 FINDING_KEYS = [
-    "type", "rule_id", "rule_description", "blob", "commit", "path", "line", "column", "start",
+    "type", "rule_id", "rule_description", "location", "blob", "commit", "path", "line", "column", "start",
     "end", "fingerprint", "snippet", "decoded_from", "confidence",
 ]
 COMMIT_KEYS = [
