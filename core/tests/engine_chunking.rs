@@ -1,9 +1,9 @@
 //! Chunk invariance: scanning a blob through windows (owned range plus `context_bytes()` of
 //! context on each side, clipped at the blob's ends) gives exactly the whole-blob matches.
 //!
-//! Blobs are random text or random bytes with secrets (the builtin rules' examples, some
-//! base64-encoded) planted at random positions, including right at window edges. Windows tile
-//! the blob with random owned sizes, from barely above `2 * C` to several `C`.
+//! Blobs are random text or random bytes with secrets (the builtin rules' examples, plain and
+//! encoded every way the engine decodes) planted at random positions, including right at window
+//! edges. Windows tile the blob with random owned sizes, from barely above `2 * C` to several `C`.
 
 use scangit_core::engine::{Engine, Match, Scratch};
 use scangit_core::rules::RuleSet;
@@ -56,6 +56,14 @@ const WORDS: &[&str] = &[
     "12345",
     "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
     "gitleaks:allow",
+    "\\/",
+    "\\n",
+    "\\\"",
+    "\\u0041",
+    "&amp;",
+    "&#x2F;",
+    "&quot;",
+    "6768705f",
     "(",
     ")",
     ";",
@@ -79,6 +87,55 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// `s` as a JSON string's content: `\/`, `\"`, `\\`, `\n`, and every `_` as `\u005f`.
+fn json_escaped(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '/' => "\\/".to_owned(),
+            '"' => "\\\"".to_owned(),
+            '\\' => "\\\\".to_owned(),
+            '\n' => "\\n".to_owned(),
+            '_' => "\\u005f".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// `s` as XML text or an attribute value, with numeric references for `/`, `:` and newlines.
+fn entity_encoded(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '/' => "&#x2F;".to_owned(),
+            ':' => "&#58;".to_owned(),
+            '\n' => "&#10;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// `s` in a query string: everything but letters, digits and `-_.` percent-encoded.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The builtin rules' examples, plain and encoded every way the engine decodes (base64, JSON
+/// string escapes, XML/HTML entities, hex, percent-encoding, and JSON around base64).
 fn secrets() -> Vec<String> {
     let set = RuleSet::builtin();
     let mut out = Vec::new();
@@ -86,6 +143,14 @@ fn secrets() -> Vec<String> {
         for ex in &r.examples {
             let plain = ex.replace(['«', '»'], "");
             out.push(format!("cfg = \"{}\"", base64(plain.as_bytes())));
+            out.push(format!("{{\"v\": \"{}\"}}", json_escaped(&plain)));
+            out.push(format!("<v a=\"{}\"/>", entity_encoded(&plain)));
+            out.push(format!("hex: {}\n", hex(&plain)));
+            out.push(format!("/login?next={}\n", percent(&plain)));
+            out.push(format!(
+                "{{\"b\": \"{}\"}}",
+                json_escaped(&base64(plain.as_bytes()))
+            ));
             out.push(plain);
         }
     }
@@ -168,6 +233,7 @@ fn windowed_scans_equal_the_whole_blob_scan() {
     let planted = secrets();
     let mut scratch = engine.new_scratch();
     let mut total_matches = 0;
+    let mut layers = std::collections::BTreeSet::new();
     // Unoptimized builds are ~20x slower: fewer blobs there, all twelve in release.
     let seeds: u64 = if cfg!(debug_assertions) { 2 } else { 12 };
     for seed in 1..=seeds {
@@ -187,6 +253,7 @@ fn windowed_scans_equal_the_whole_blob_scan() {
         };
         assert!(!whole.is_empty(), "seed {seed}: planted secrets found");
         total_matches += whole.len();
+        layers.extend(whole.iter().flat_map(|m| m.decoded_from.first().copied()));
         // Windows just above 2C (owned = 1 byte ...), around C, and several C.
         for (lo, hi) in [
             (1, 1),
@@ -219,6 +286,10 @@ fn windowed_scans_equal_the_whole_blob_scan() {
         }
     }
     assert!(total_matches > 30, "{total_matches}");
+    // Findings came through every decoding layer.
+    for layer in ["base64", "percent", "json", "entity", "hex"] {
+        assert!(layers.contains(layer), "{layer}: {layers:?}");
+    }
 }
 
 #[test]

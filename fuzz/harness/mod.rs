@@ -539,6 +539,20 @@ const PIECES: &[&str] = &[
     "\0\x01\x02",
 ];
 
+/// Secrets behind each of the engine's decoding layers (the engine_windows target's seeds).
+const ENCODED_SECRETS: &str = concat!(
+    r#"{"remote": "https:\/\/deploy:Wiy4xDC3eWWiqSAb59p9ydTS@git.internal.net\/ops", "#,
+    r#""t": "ghp\u005fR3tJ8bQx2LmN7pVz4KwY6sHc1DfG9aE0uTiO", "#,
+    r#""cfg": "{\"db_password\": \"h9oev5l#Hi9yZ?slaYrkl1\"}", "#,
+    r#""env": "IGRiX3Bhc3N3b3JkID0gImg5b2V2NWwjSGk5eVo\/c2xhWXJrbDEi"}"#,
+    "\n<a href=\"https:&#x2F;&#x2F;deploy:Wiy4xDC3eWWiqSAb59p9ydTS&#64;git.internal.net\">",
+    "&quot;x&quot; &amp; y &lt;z&gt;</a>\n",
+    "<key>-----BEGIN RSA PRIVATE KEY-----&#10;QHPCc0pRzUSPzAO9lACnEWi45zA4hIXnff8aRWqecf4CbQk3WXZ3oqBqzFVa6A3f",
+    "&#10;-----END RSA PRIVATE KEY-----</key>\n",
+    "hash: $2y$10$HzzQvTUHcXrP1cqRsIZzac8EJfcN7jNWb5IV1/6x1iDbwpfiaijYG\n",
+    "token_sha256 = \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"\n",
+);
+
 /// One blob's bytes from the input.
 fn blob_text(b: &mut Bytes<'_>) -> Vec<u8> {
     let n = b.u8() % 8;
@@ -766,6 +780,19 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
             // Keyword-dense text: clusters of hits share one search.
             [&[40u8][..], &b"postgres://u:p@".repeat(64)].concat(),
             [&[9u8][..], &b"https://deploy:Wiy4xDC3eWWiqSAb59p9@git.internal.net ".repeat(24)].concat(),
+            // Every decoding layer: JSON string escapes, XML/HTML entities, hex, and nested.
+            [&[5u8][..], ENCODED_SECRETS.as_bytes()].concat(),
+            [
+                &[2u8][..],
+                b"payload = \"",
+                b"token = ghp_R3tJ8bQx2LmN7pVz4KwY6sHc1DfG9aE0uTiO"
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+                    .as_bytes(),
+                b"\"\n",
+            ]
+            .concat(),
         ],
         "rules" => vec![
             b"[[rules]]\nid = \"k\"\nregex = '''key_[a-z0-9]{16}'''\nkeywords = [\"key_\"]\n[[rules.allowlists]]\nregexes = ['''example''']\n".to_vec(),

@@ -26,8 +26,15 @@ const fn class_table() -> [bool; 256] {
 }
 static IS_B64: [bool; 256] = class_table();
 
-/// Pushes onto `out` the plausible runs whose start lies in `starts` (indices into `hay`).
-pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<usize>>) {
+/// Pushes onto `out` the plausible runs whose start lies in `starts` (indices into `hay`), and
+/// onto `hex_out` the hex runs whose start lies there ([`super::hex::runs_within`]: hex digits
+/// are base64 bytes, so every hex run long enough lies in a base64-class run this loop visits).
+pub(super) fn find_runs(
+    hay: &[u8],
+    starts: Range<usize>,
+    out: &mut Vec<Range<usize>>,
+    hex_out: &mut Vec<Range<usize>>,
+) {
     let end = hay.len();
     // Start one byte early so a run beginning exactly at `starts.start` is seen as maximal.
     let first = starts.start.saturating_sub(1);
@@ -36,10 +43,7 @@ pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<us
     while i < starts.end && i + MIN_RUN <= end {
         // Check the next MIN_RUN bytes backwards: the last non-base64 byte among them is where
         // the next candidate starts, which skips most of a line of code in one step.
-        if let Some(q) = hay[i..i + MIN_RUN]
-            .iter()
-            .rposition(|&b| !IS_B64[b as usize])
-        {
+        if let Some(q) = last_non_b64(&hay[i..i + MIN_RUN]) {
             i += q + 1;
             continue;
         }
@@ -48,6 +52,9 @@ pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<us
             .iter()
             .position(|&b| !IS_B64[b as usize])
             .map_or(end, |p| k + MIN_RUN + p);
+        if e - k >= super::hex::MIN_RUN {
+            super::hex::runs_within(hay, k..e, &starts, hex_out);
+        }
         // At `first` with a base64 byte before it, the run began before `starts`: not ours.
         let truncated = k == first && k > 0 && IS_B64[hay[k - 1] as usize];
         if !truncated && k >= starts.start {
@@ -61,6 +68,24 @@ pub(super) fn find_runs(hay: &[u8], starts: Range<usize>, out: &mut Vec<Range<us
         }
         i = e + 1;
     }
+}
+
+/// The offset of the last non-base64 byte of `w` (`MIN_RUN` bytes). Eight bytes at a time from
+/// the end, each eight folded into a mask without branching: in text, the last eight bytes
+/// usually hold one, and a byte-by-byte loop's exit is a branch the CPU cannot predict.
+fn last_non_b64(w: &[u8]) -> Option<usize> {
+    let mut end = w.len();
+    while end > 0 {
+        let start = end.saturating_sub(8);
+        let mask = w[start..end].iter().enumerate().fold(0u32, |m, (j, &b)| {
+            m | u32::from(!IS_B64[usize::from(b)]) << j
+        });
+        if mask != 0 {
+            return Some(start + 31 - mask.leading_zeros() as usize);
+        }
+        end = start;
+    }
+    None
 }
 
 const UPPER: u8 = 1;

@@ -27,7 +27,7 @@ pub(super) const LINE_CTX: usize = 512;
 /// Matches longer than the cap are not found (or are found truncated to it).
 pub(super) const DEFAULT_MAX_LEN: usize = 4096;
 /// Bumped whenever matching semantics change, so the rules hash (and persisted results) change.
-const ENGINE_VERSION: &str = "scangit-engine-4";
+const ENGINE_VERSION: &str = "scangit-engine-5";
 
 pub(super) struct Allow {
     pub condition: AllowCondition,
@@ -61,8 +61,12 @@ pub(super) struct CompiledRule {
     pub checksum_failure: ChecksumFailure,
     pub shape: Option<Shape>,
     pub allow: Vec<Allow>,
-    /// Tagged `generic`: yields to any specific rule whose match overlaps it.
+    /// Tagged `generic`: yields to any specific rule whose match overlaps it, and reports
+    /// nothing assigned to a digest's name.
     pub generic: bool,
+    /// Tagged `repeated-chars`: its format has runs of one character, which do not make its
+    /// secrets placeholders.
+    pub repeats_expected: bool,
     /// gitleaks `path`: the rule reports only in blobs whose (attributed) path matches.
     pub path: Option<Regex>,
     pub location_allow: Vec<LocationAllow>,
@@ -434,6 +438,10 @@ fn compile_rule(
         shape: r.shape,
         allow,
         generic: r.tags.iter().any(|t| t.eq_ignore_ascii_case("generic")),
+        repeats_expected: r
+            .tags
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("repeated-chars")),
         path,
         location_allow,
     };
@@ -517,6 +525,10 @@ impl RulesHash {
             DEFAULT_MAX_LEN,
             base64::MIN_RUN,
             base64::MAX_RUN,
+            super::percent::MIN_RUN,
+            super::json::MIN_RUN,
+            super::entity::MIN_RUN,
+            super::hex::MIN_RUN,
             super::MAX_DEPTH,
         ] {
             h.put(&(n as u64).to_le_bytes());
@@ -538,6 +550,8 @@ impl RulesHash {
         self.put(&r.confidence.map_or(u32::MAX, f32::to_bits).to_le_bytes());
         self.put(&(c.max_len as u64).to_le_bytes());
         self.put(format!("{:?}/{:?}/{:?}", r.checksum, r.checksum_failure, r.shape).as_bytes());
+        // The tags the engine reads.
+        self.put(&[u8::from(c.generic), u8::from(c.repeats_expected)]);
         let mut sorted_kw = keywords.to_vec();
         sorted_kw.sort();
         for kw in &sorted_kw {
@@ -596,8 +610,10 @@ impl RulesHash {
 ///   `[ke - L - MARGIN, ks + L + MARGIN]`, so `x - L - MARGIN ..= x + 2L + MARGIN`;
 /// - slow rules: `x - 1 - MARGIN ..= x + L + MARGIN`;
 /// - line context: `LINE_CTX` before the match start and after its end (`<= x + L`);
-/// - base64 runs (anchor = run start): one byte before, the run up to `MAX_RUN` plus padding
-///   and one terminating byte after (longer runs are skipped either way), plus line context.
+/// - encoded runs (anchor = run start): two bytes before, the run up to `MAX_RUN` plus padding
+///   and a few bytes after (an escape's digits; longer runs are skipped either way), plus line
+///   context. Every layer's `MAX_RUN` is base64's. The escape layers also scan the raw run for
+///   the same rules: matches anchored up to `MAX_RUN` past the anchor, read as above.
 ///
 /// The generic-overlap check re-scans the owned range widened by `L` on each side (a specific
 /// match overlapping a generic one is anchored within `L` of it), so `L` more is needed.
@@ -612,6 +628,8 @@ fn base_context(keyword_reach: usize, slow_reach: usize) -> usize {
     let right = (2 * keyword_reach + MARGIN)
         .max(slow_reach + MARGIN)
         .max(l + LINE_CTX)
-        .max(base64::MAX_RUN + 4 + LINE_CTX);
+        .max(base64::MAX_RUN + 4 + LINE_CTX)
+        .max(base64::MAX_RUN + 2 * keyword_reach + MARGIN)
+        .max(base64::MAX_RUN + slow_reach + MARGIN);
     left.max(right) + 16
 }

@@ -128,18 +128,60 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"not_a_real",
 ];
 
+/// Whether `s` is shaped like a modular-crypt password hash: `$id$` (`id` is 1 to 12 lowercase
+/// letters and digits, or phpass' `P` and `H`), then only crypt characters
+/// (`[./0-9A-Za-z]`, with `$` between fields and the `=`, `,`, `+` of parameters such as
+/// argon2's `v=19$m=65536,t=3,p=4`), the last field at least 22 of them: `$2y$10$...`,
+/// `$6$salt$hash`, `$argon2id$v=19$...`, `$apr1$...`, `$P$...`, `$y$...`. Variable references
+/// (`$HOME`, `$db_pass`, `$(cmd)`, `${X}`) are not: no second `$`, upper case, a short last
+/// field or other characters.
+pub(super) fn crypt_shaped(s: &[u8]) -> bool {
+    let Some(rest) = s.strip_prefix(b"$") else {
+        return false;
+    };
+    let Some(id_len) = rest.iter().position(|&b| b == b'$') else {
+        return false;
+    };
+    let id = &rest[..id_len];
+    let id_ok = matches!(id, b"P" | b"H")
+        || (1..=12).contains(&id.len())
+            && id
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let body = &rest[id_len + 1..];
+    let crypt = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/');
+    id_ok
+        && body
+            .iter()
+            .all(|b| crypt(b) || matches!(b, b'$' | b'=' | b',' | b'+'))
+        && body
+            .rsplit(|&b| b == b'$')
+            .next()
+            .is_some_and(|last| last.len() >= 22 && last.iter().all(|b| crypt(b) || *b == b'+'))
+}
+
 /// Values that stand for a secret instead of being one: templates, variable references,
 /// masks, documentation values, repeated characters. `h` is `entropy(s)`.
-pub(super) fn is_placeholder(s: &[u8], h: f64) -> bool {
+///
+/// A value starting with `$` is a variable reference unless it is [`crypt_shaped`] (a password
+/// hash, whose crypt alphabet also makes `...` a chance sequence rather than an ellipsis).
+///
+/// `repeats_expected`: the rule's format has runs of one character (constant prefixes, zero
+/// bytes encoded as `AAAAAA`, as in Twitter/X bearer tokens): runs of equal bytes do not make
+/// its secrets placeholders. Masks (`xxxxx`, `*****`), entropy, template syntax and placeholder
+/// words still do. Rules declare it with the tag `repeated-chars`; the exemption is the whole
+/// secret's (a rule knows its format, the engine does not know which part of it is random).
+pub(super) fn is_placeholder(s: &[u8], h: f64, repeats_expected: bool) -> bool {
     if h < ENTROPY_FLOOR {
         return true;
     }
+    let crypt = s.first() == Some(&b'$') && crypt_shaped(s);
     // Template and variable syntax: ${X}, $(x), {{ x }}, <your-token>, %(x)s, <%= x %>.
-    if s.first() == Some(&b'$')
+    if (s.first() == Some(&b'$') && !crypt)
         || s.windows(2)
             .any(|w| matches!(w, b"${" | b"$(" | b"{{" | b"}}" | b"%(" | b"<%"))
         || (s.contains(&b'<') && s.contains(&b'>'))
-        || s.windows(3).any(|w| w == b"...")
+        || (!crypt && s.windows(3).any(|w| w == b"..."))
     {
         return true;
     }
@@ -158,11 +200,110 @@ pub(super) fn is_placeholder(s: &[u8], h: f64) -> bool {
             0
         };
         let long_run = if b.is_ascii_digit() { 8 } else { 6 };
-        if run >= long_run || mask_run >= 5 {
+        if (run >= long_run && !repeats_expected) || mask_run >= 5 {
             return true;
         }
     }
     has_placeholder_word(s)
+}
+
+/// How far before a match the name it assigns to may begin (`sha256_of_the_api_token = ...`).
+const NAME_REACH: usize = 64;
+
+/// Whether the name a generic rule's match assigns to says the value is a digest of a secret
+/// rather than the secret: `token_sha256`, `password_hash`, `passwordDigest`,
+/// `secret_key_checksum`, `api_key_md5`, `hashed_password`, `cert_fingerprint`. The name is the
+/// identifier the match starts in (extended back over `[A-Za-z0-9_.-]`, at most `NAME_REACH`
+/// bytes) and the match up to the secret; its words are split at non-alphanumerics and at
+/// camelCase steps. A digest word followed by a key word names a secret used for hashing
+/// (`hash_key`, `HASH_SECRET`, `token_hash_salt`): reported as before.
+pub(super) fn names_a_digest(hay: &[u8], match_start: usize, secret_start: usize) -> bool {
+    let lo = match_start.saturating_sub(NAME_REACH);
+    let mut s = match_start;
+    while s > lo && (hay[s - 1].is_ascii_alphanumeric() || matches!(hay[s - 1], b'_' | b'.' | b'-'))
+    {
+        s -= 1;
+    }
+    let name = &hay[s..secret_start.max(s)];
+    let mut digest = false;
+    for_each_word(name, |w| {
+        if w == b"hashed" || (digest && w == b"of") {
+            // `hashed_password`, `sha256_of_token`: what follows is what was hashed.
+            digest = true;
+            return false;
+        }
+        if is_digest_word(w) {
+            digest = true;
+        } else if digest && is_key_word(w) {
+            digest = false;
+        }
+        true
+    });
+    digest
+}
+
+/// Calls `f` with each word of `name` (lowercase, at most 16 bytes; longer ones are skipped)
+/// until it returns false.
+fn for_each_word(name: &[u8], mut f: impl FnMut(&[u8]) -> bool) {
+    let mut buf = [0u8; 16];
+    let mut n = 0usize;
+    let mut long = false;
+    let mut i = 0;
+    while i <= name.len() {
+        let b = name.get(i).copied();
+        let alnum = b.is_some_and(|b| b.is_ascii_alphanumeric());
+        // A camelCase step: lower case (or a digit) then upper case.
+        let step = alnum
+            && n > 0
+            && b.is_some_and(|b| b.is_ascii_uppercase())
+            && !name[i - 1].is_ascii_uppercase();
+        if (!alnum || step) && (n > 0 || long) {
+            if !long && !f(&buf[..n]) {
+                return;
+            }
+            n = 0;
+            long = false;
+        }
+        if let Some(b) = b.filter(|_| alnum) {
+            if n < buf.len() {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            } else {
+                long = true;
+            }
+        }
+        i += 1;
+    }
+}
+
+fn is_digest_word(w: &[u8]) -> bool {
+    if matches!(
+        w,
+        b"hash"
+            | b"hashes"
+            | b"checksum"
+            | b"checksums"
+            | b"digest"
+            | b"digests"
+            | b"fingerprint"
+            | b"fingerprints"
+            | b"md5"
+            | b"md5sum"
+    ) {
+        return true;
+    }
+    // sha, sha1, sha256, sha512, sha3, sha256sum, ...
+    let w = w.strip_suffix(b"sum").unwrap_or(w);
+    w.strip_prefix(b"sha")
+        .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+}
+
+/// Words that make a name after a digest word a secret again (`hash_key`, `digest_secret`).
+fn is_key_word(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"key" | b"keys" | b"secret" | b"salt" | b"pepper" | b"seed" | b"password" | b"token"
+    )
 }
 
 /// `Shape::Random`: looks machine-generated rather than like a word, phrase or identifier.
@@ -264,7 +405,12 @@ pub(super) fn judge(
 ) -> Option<(f32, u64)> {
     let s = &hay[secret.clone()];
     let h = entropy(s);
-    if s.is_empty() || is_placeholder(s, h) {
+    if s.is_empty() || is_placeholder(s, h, rule.repeats_expected) {
+        return None;
+    }
+    // A generic rule knows a secret by the name it is assigned to: a digest's name says it
+    // is not one.
+    if rule.generic && names_a_digest(hay, whole.start, secret.start) {
         return None;
     }
     // As gitleaks: `entropy = N` drops secrets of entropy N or less.
@@ -328,7 +474,7 @@ mod tests {
             "<your-token>",
         ] {
             let p = placeholder.as_bytes();
-            assert!(is_placeholder(p, entropy(p)), "{placeholder}");
+            assert!(is_placeholder(p, entropy(p), false), "{placeholder}");
         }
         // Random values with the letters of a placeholder word in mixed case or inside
         // other letters, and random digit runs: reported (all seen in random tokens).
@@ -341,7 +487,95 @@ mod tests {
             "Q9sAmPLEz7Kd",
         ] {
             let r = random.as_bytes();
-            assert!(!is_placeholder(r, entropy(r)), "{random}");
+            assert!(!is_placeholder(r, entropy(r), false), "{random}");
         }
+    }
+
+    #[test]
+    fn crypt_hashes_are_not_variable_references() {
+        for hash in [
+            "$2y$10$HzzQvTUHcXrP1cqRsIZzac8EJfcN7jNWb5IV1/6x1iDbwpfiaijYG",
+            "$6$x/7e8AxpbVYocr9P$DQONIfM5HqO2WmjbLfcsCaYO4m0bCqw9RjSYjR6QcNeYSoANh7N69KbCZAxKbVPivfsIOUCzBltYGjzx7OTGoH",
+            "$argon2id$v=19$m=65536,t=3,p=4$N9EYRn1mVPOiR5mWHdfbWg$UI7W9wL7AVtHEH4fJJKy+HxFmaWmF2Mx+uzhu+ND/lg",
+            "$apr1$XyzHYuwD$p006uAplQWpNWHa4.ILcb7",
+            "$P$BYDArYJe6kJEycVT.lgLJD.9qHZn9yR",
+            "$y$j9T$8UCONHJlQJC78cUKPwpZaM$h.EJ4SpWzQQDvMsZ5c8jD8tNk0tjLNEerSswGJbINm4",
+            "$2b$12$3xnEfFYpftJuabHYRBBC0...h2.iQNu5XNQ7e2w/r0gdPFf/8BsaUY",
+        ] {
+            let h = hash.as_bytes();
+            assert!(crypt_shaped(h), "{hash}");
+            assert!(!is_placeholder(h, entropy(h), false), "{hash}");
+        }
+        for reference in [
+            "$DB_PASSWORD",
+            "$db_password_from_env_settings",
+            "$HOME$PATH$SOME_LONG_VARIABLE_NAME_HERE",
+            "$2y$10$...",
+            "$2y$10$<bcrypt-hash-of-the-password-here>",
+            "$(cat /run/secrets/db_password)",
+            "${GITHUB_TOKEN_VALUE_FROM_THE_ENV}",
+            "$abcdefghijklm$HzzQvTUHcXrP1cqRsIZzac8EJfcN7jNWb5IV1",
+        ] {
+            let r = reference.as_bytes();
+            assert!(is_placeholder(r, entropy(r), false), "{reference}");
+        }
+    }
+
+    #[test]
+    fn runs_of_one_byte_are_placeholders_unless_the_rule_expects_them() {
+        let bearer = b"AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBk";
+        assert!(is_placeholder(bearer, entropy(bearer), false));
+        assert!(!is_placeholder(bearer, entropy(bearer), true));
+        // Masks, low entropy and words still are.
+        for p in [
+            "AAAAAAAAAAAAAAAAAAAAAxxxxxxxxxxxxxxxxxxx",
+            "AAAAAAAAAAAAAAAAAAAAAAAAB",
+            "AAAAAAAAAAAAAAAyour_token_here9",
+        ] {
+            assert!(
+                is_placeholder(p.as_bytes(), entropy(p.as_bytes()), true),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn digest_names() {
+        let digest = |line: &str| {
+            let at = line.find('=').unwrap() + 2;
+            names_a_digest(line.as_bytes(), 0, at)
+        };
+        for d in [
+            "token_sha256 = x",
+            "password_hash = x",
+            "passwordHash = x",
+            "PASSWORD_DIGEST = x",
+            "secret_key_checksum = x",
+            "api_key_md5 = x",
+            "apiKeyMd5 = x",
+            "hashed_password = x",
+            "hashedPassword = x",
+            "token_sha256sum = x",
+            "secret_fingerprint = x",
+            "token_hash_hex = x",
+        ] {
+            assert!(digest(d), "{d}");
+        }
+        for s in [
+            "password = x",
+            "hash_key = x",
+            "HASH_SECRET = x",
+            "token_hash_salt = x",
+            "shared_secret = x",
+            "sha256_token = x",
+            "hashicorp_token = x",
+            "webhook_secret = x",
+        ] {
+            assert!(!digest(s), "{s}");
+        }
+        // The name may begin before the match (a generic rule's match starts at its keyword).
+        let line = b"x.hashed_password = 'abc'";
+        assert!(names_a_digest(line, 9, 21));
+        assert!(names_a_digest(b"sha256_of_api_token: abc", 14, 21));
     }
 }

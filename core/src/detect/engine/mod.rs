@@ -1,10 +1,11 @@
 //! The detection engine: compiled rules, a keyword prefilter, regex confirmation around each
-//! keyword hit, and recursive base64 and percent decoding (up to `MAX_DEPTH` levels, in any
-//! order; findings in decoded text are reported at the encoded run, with `decoded_from`).
+//! keyword hit, and recursive decoding (up to `MAX_DEPTH` levels, in any order) of base64,
+//! percent-encoding, JSON string escapes, XML/HTML character entities and hex; findings in
+//! decoded text are reported at the encoded run, with `decoded_from`.
 //!
 //! Chunk invariance is the contract everything else relies on. Every decision about a match is a
 //! function of the bytes within a bounded distance of its *anchor* (the full-match start, or the
-//! start of the base64 run it was decoded from), measured relative to that anchor:
+//! start of the encoded run it was decoded from), measured relative to that anchor:
 //! - a keyword hit `[ks, ke)` of rule `r` is confirmed by running `r`'s regex over
 //!   `hay[ke - L_r - MARGIN .. ks + L_r + MARGIN]` (a sub-slice, so look-around sees exactly those
 //!   bytes), iterating leftmost-first matches from its start and keeping the ones that contain the
@@ -12,9 +13,11 @@
 //! - slow rules (no keyword, no literal prefix) report the leftmost-first match anchored at `x`
 //!   (searched over `hay[x - MARGIN .. x + L_r + MARGIN]`) when there is none anchored at `x - 1`;
 //! - filters read the match's line, at most `LINE_CTX` bytes either side;
-//! - base64 and percent-encoded runs are maximal byte-class runs (at most `MAX_RUN` bytes),
-//!   decoded and scanned whole; a percent-decoded finding is dropped when the same rule already
-//!   matches the raw run (checked by scanning the run itself, so it is chunk-invariant);
+//! - encoded runs are maximal runs of a byte class (at most `MAX_RUN` bytes; membership reads at
+//!   most one byte back), decoded and scanned whole; for the escape layers (percent, JSON,
+//!   entities), which leave most bytes as they were, a decoded finding is dropped when the same
+//!   rule matches the raw run where the finding's bytes came from (checked by scanning the run
+//!   itself, so it is chunk-invariant);
 //! - generic rules yield to overlapping specific matches and to an earlier generic rule with the
 //!   same secret span (checked on matches anchored within `L` of theirs).
 //!
@@ -24,9 +27,13 @@
 
 mod base64;
 mod compile;
+mod entity;
 mod filters;
+mod hex;
+mod json;
 mod keywords;
 mod percent;
+mod runs;
 
 use std::ops::Range;
 
@@ -37,8 +44,49 @@ use gix_hash::ObjectId;
 use crate::detect::rules::{AllowCondition, RuleSet, RulesError};
 use compile::{CompiledRule, MARGIN};
 
-/// Levels of base64 decoding: a secret encoded twice is still found; thrice is not.
+/// Levels of decoding: a secret encoded twice is still found; thrice is not.
 pub(crate) const MAX_DEPTH: usize = 2;
+
+/// One decoding layer: how its runs are decoded, and its name in `decoded_from`.
+struct Layer {
+    name: &'static str,
+    /// Decodes a run into `out`, and for layers that keep most bytes, into `map` the offset in
+    /// the run that each decoded byte came from (then the run's length); false when the result
+    /// is not worth scanning.
+    decode: fn(&[u8], &mut Vec<u8>, &mut Vec<u32>) -> bool,
+    /// Decoding leaves most bytes as they were, so a rule may match the raw run as well: the
+    /// decoded finding is then dropped (one secret, one finding, at its raw span).
+    keeps_raw: bool,
+}
+
+/// The decoding layers, in the order their runs are found (see [`Engine::scan_level`]).
+const LAYERS: [Layer; 5] = [
+    Layer {
+        name: "base64",
+        decode: |run, out, _| base64::decode(run, out),
+        keeps_raw: false,
+    },
+    Layer {
+        name: "percent",
+        decode: percent::decode,
+        keeps_raw: true,
+    },
+    Layer {
+        name: "json",
+        decode: json::decode,
+        keeps_raw: true,
+    },
+    Layer {
+        name: "entity",
+        decode: entity::decode,
+        keeps_raw: true,
+    },
+    Layer {
+        name: "hex",
+        decode: hex::decode,
+        keeps_raw: false,
+    },
+];
 
 /// Compiled rules, shared read-only by all worker threads.
 ///
@@ -78,7 +126,13 @@ struct Level {
     hits: Vec<Hit>,
     kw: keywords::KeywordScratch,
     runs: Vec<Range<usize>>,
+    /// Where each layer's runs end in `runs`.
+    layer_ends: [usize; LAYERS.len()],
+    /// The runs of the layers after base64, as they are found.
+    more_runs: [Vec<Range<usize>>; LAYERS.len() - 1],
     decoded: Vec<u8>,
+    /// For each decoded byte, the offset in its run that it came from (escape layers).
+    map: Vec<u32>,
     found: Vec<Match>,
     locs: Vec<CaptureLocations>,
     /// Leftmost-first matches over a cluster of one rule's keyword windows.
@@ -337,7 +391,10 @@ impl Engine {
                     hits: Vec::new(),
                     kw: Default::default(),
                     runs: Vec::new(),
+                    layer_ends: [0; LAYERS.len()],
+                    more_runs: Default::default(),
                     decoded: Vec::new(),
+                    map: Vec::new(),
                     found: Vec::new(),
                     spans: Vec::new(),
                     locs: self
@@ -437,24 +494,33 @@ impl Engine {
         if deeper.is_empty() {
             return;
         }
+        // Every layer's runs, in `LAYERS` order (hex runs are found by base64's finder, the
+        // escape layers' in one pass).
         lvl.runs.clear();
-        base64::find_runs(hay, owned.clone(), &mut lvl.runs);
-        let b64_runs = lvl.runs.len();
-        percent::find_runs(hay, owned, &mut lvl.runs);
+        let [percent, json, entity, hex] = &mut lvl.more_runs;
+        for v in [&mut *percent, &mut *json, &mut *entity, &mut *hex] {
+            v.clear();
+        }
+        base64::find_runs(hay, owned.clone(), &mut lvl.runs, hex);
+        runs::find_runs(hay, owned, percent, json, entity);
+        lvl.layer_ends[0] = lvl.runs.len();
+        for (v, end) in lvl.more_runs.iter_mut().zip(&mut lvl.layer_ends[1..]) {
+            lvl.runs.append(v);
+            *end = lvl.runs.len();
+        }
+        let mut layer = 0;
         for i in 0..lvl.runs.len() {
+            while lvl.layer_ends[layer] <= i {
+                layer += 1;
+            }
+            let Layer {
+                name,
+                decode,
+                keeps_raw,
+                ..
+            } = LAYERS[layer];
             let run = lvl.runs[i].clone();
-            let (kind, ok) = if i < b64_runs {
-                (
-                    "base64",
-                    base64::decode(&hay[run.clone()], &mut lvl.decoded),
-                )
-            } else {
-                (
-                    "percent",
-                    percent::decode(&hay[run.clone()], &mut lvl.decoded),
-                )
-            };
-            if !ok {
+            if !decode(&hay[run.clone()], &mut lvl.decoded, &mut lvl.map) {
                 continue;
             }
             lvl.found.clear();
@@ -462,14 +528,12 @@ impl Engine {
             if lvl.found.is_empty() || filters::line_allowed(hay, run.clone()) {
                 continue;
             }
-            if kind == "percent" {
-                // Percent-decoding leaves most bytes as they were: a rule that already matches
-                // the raw run reports there, once, not again from the decoded text.
-                self.drop_found_raw(hay, run.clone(), &mut deeper[0], &mut lvl.found);
+            if keeps_raw {
+                self.drop_found_raw(hay, run.clone(), &lvl.map, &mut deeper[0], &mut lvl.found);
             }
             for m in lvl.found.drain(..) {
                 let mut decoded_from = Vec::with_capacity(1 + m.decoded_from.len());
-                decoded_from.push(kind);
+                decoded_from.push(name);
                 decoded_from.extend(m.decoded_from);
                 out.push(Match {
                     location_bits: m.location_bits,
@@ -484,12 +548,15 @@ impl Engine {
         }
     }
 
-    /// Removes from `found` the matches of rules that also match the raw bytes of `run`
-    /// (anchored inside it). Reads only `run` and its matches' context, so it is chunk-invariant.
+    /// Removes from `found` (matches in the text decoded from `run`, with `map` from decoded
+    /// offsets to offsets in the run) the matches whose rule also matches the raw bytes they
+    /// came from: a match of that rule anchored inside the run whose secret overlaps them. Reads
+    /// only `run` and its matches' context, so it is chunk-invariant.
     fn drop_found_raw(
         &self,
         hay: &[u8],
         run: Range<usize>,
+        map: &[u32],
         tmp: &mut Level,
         found: &mut Vec<Match>,
     ) {
@@ -499,7 +566,12 @@ impl Engine {
         for &r in &self.c.slow_rules {
             self.slow_pass(r, hay, &run, &mut tmp.locs, &mut raw);
         }
-        found.retain(|m| !raw.iter().any(|o| o.rule == m.rule));
+        let at = |i: usize| run.start + map.get(i).map_or(run.len(), |&o| o as usize);
+        found.retain(|m| {
+            let (s, e) = (at(m.start), at(m.end).max(at(m.start) + 1));
+            !raw.iter()
+                .any(|o| o.rule == m.rule && o.start < e && s < o.end)
+        });
         tmp.found = raw;
     }
 
