@@ -292,6 +292,10 @@ fn is_digest_word(w: &[u8]) -> bool {
     ) {
         return true;
     }
+    // One word ending in hash: PWDHASH, passhash, pwhash.
+    if w.len() > 4 && w.ends_with(b"hash") {
+        return true;
+    }
     // sha, sha1, sha256, sha512, sha3, sha256sum, ...
     let w = w.strip_suffix(b"sum").unwrap_or(w);
     w.strip_prefix(b"sha")
