@@ -7,6 +7,7 @@
 //! feeds it blobs in whatever order they decode; results do not depend on that order.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gix_hash::ObjectId;
@@ -143,7 +144,8 @@ impl<'s> BlobScanner<'s> {
         let mut records = Vec::new();
         if !data.is_empty() {
             for &rule in &at.path_only {
-                let hit = path_only_hit(self.engine, rule, b.id, data.len());
+                let secret = b.id.to_string().into_bytes();
+                let hit = path_only_hit(self.engine, rule, secret, 0..data.len(), 1);
                 if let Some(record) = self.on_hit(&place, hit.as_hit(), &mut new_commit) {
                     records.push(record);
                 }
@@ -226,12 +228,7 @@ impl<'s> BlobScanner<'s> {
         if let Some(at) = commits::message_offset(data) {
             let lines_before = memchr::memchr_iter(b'\n', &data[..at]).count() as u64;
             let sink = &mut |h: Hit<'_>| {
-                let hit = Hit {
-                    start: h.start + at as u64,
-                    end: h.end + at as u64,
-                    line: h.line + lines_before,
-                    ..h
-                };
+                let hit = shifted(h, at as u64, lines_before);
                 if let Some(record) = self.on_hit(&place, hit, &mut new_commit) {
                     records.push(record);
                 }
@@ -292,15 +289,12 @@ impl<'s> BlobScanner<'s> {
             let header = (range.is_empty() && text[..range.start].ends_with(b" <==\n"))
                 .then(|| memchr::memrchr(b'\n', &text[..range.start - 1]).map_or(0, |i| i + 1));
             for &rule in &at.path_only {
-                let mut hit = path_only_hit(self.engine, rule, b.id, 0);
-                hit.m.secret = crate::store::codec::hex(&e.digest).into_bytes();
-                let (start, end, line) = match header {
-                    Some(h) => (h, range.start - 1, line_base),
-                    None => (range.start, range.end, line_base + 1),
+                let (span, line) = match header {
+                    Some(h) => (h..range.start - 1, line_base),
+                    None => (range.clone(), line_base + 1),
                 };
-                (hit.start, hit.end) = (start as u64, end as u64);
-                (hit.m.start, hit.m.end) = (start, end);
-                hit.line = line;
+                let secret = crate::store::codec::hex(&e.digest).into_bytes();
+                let hit = path_only_hit(self.engine, rule, secret, span, line);
                 if let Some(record) = self.on_hit(place, hit.as_hit(), out.1) {
                     out.0.push(record);
                 }
@@ -316,12 +310,7 @@ impl<'s> BlobScanner<'s> {
             let gated = gated.as_deref();
             let place = &*place;
             let sink = &mut |h: Hit<'_>| {
-                let hit = Hit {
-                    start: h.start + shift,
-                    end: h.end + shift,
-                    line: h.line + line_base,
-                    ..h
-                };
+                let hit = shifted(h, shift, line_base);
                 if let Some(record) = self.on_hit(place, hit, out.1) {
                     out.0.push(record);
                 }
@@ -515,25 +504,43 @@ impl OwnedHit {
     }
 }
 
-/// The finding of path-only rule `rule` on a blob of `len` bytes: the whole blob is the span,
-/// and the secret (what the fingerprint is keyed on) is the blob's id, so the same file
-/// anywhere in history is one secret.
-fn path_only_hit(engine: &Engine, rule: u32, blob: ObjectId, len: usize) -> OwnedHit {
+/// The finding of path-only rule `rule` on a file (a blob, or an archive member) whose span is
+/// `span`, starting at `line`. The secret (what the fingerprint is keyed on) identifies the
+/// file's content (the blob's id, the member's digest), so the same file anywhere in history
+/// is one secret.
+fn path_only_hit(
+    engine: &Engine,
+    rule: u32,
+    secret: Vec<u8>,
+    span: Range<usize>,
+    line: u64,
+) -> OwnedHit {
     OwnedHit {
         m: Match {
             rule,
-            start: 0,
-            end: len,
-            secret: blob.to_string().into_bytes(),
+            start: span.start,
+            end: span.end,
+            secret,
             decoded_from: Vec::new(),
             confidence: engine.rule_confidence(rule),
             location_bits: 0,
         },
-        start: 0,
-        end: len as u64,
-        line: 1,
+        start: span.start as u64,
+        end: span.end as u64,
+        line,
         column: 1,
         snippet: String::new(),
+    }
+}
+
+/// `h` for text that starts `by` bytes and `lines` lines into what is reported (a message
+/// inside its object, a member inside the extracted text).
+fn shifted(h: Hit<'_>, by: u64, lines: u64) -> Hit<'_> {
+    Hit {
+        start: h.start + by,
+        end: h.end + by,
+        line: h.line + lines,
+        ..h
     }
 }
 
