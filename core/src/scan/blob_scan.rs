@@ -19,6 +19,7 @@ use super::state::ScanState;
 use crate::Engine;
 use crate::detect::adapter::{EngineAdapter, Hit, Stopped};
 use crate::detect::content::{self, Prepared};
+use crate::detect::engine::AtPath;
 use crate::detect::engine::Match;
 use crate::detect::extract::Entry;
 use crate::events::{CommitMeta, Event, Finding, Location, Phase, SkipReason};
@@ -49,6 +50,10 @@ pub(super) struct BlobWorker<'e> {
     /// Reads the commit object of a commit event (rare: once per commit with findings).
     commit_rs: ReadScratch,
     commit_buf: Vec<u8>,
+    /// The last path's gate ([`Engine::at_path`]): blobs come in pack order, where the
+    /// versions of one file sit together, and the path set is a regex set.
+    /// (path, whether it opens the gated rules, the path-only rules it matches)
+    last_at: Option<(Box<[u8]>, bool, Vec<u32>)>,
 }
 
 impl<'e> BlobWorker<'e> {
@@ -60,7 +65,23 @@ impl<'e> BlobWorker<'e> {
                 .map(|g| EngineAdapter::new(g, window)),
             commit_rs: ReadScratch::new(0, object_limit),
             commit_buf: Vec::new(),
+            last_at: None,
         }
+    }
+
+    /// `engine.at_path(path)`, remembered for the next blob at the same path.
+    fn at_path<'x>(&mut self, engine: &'x Engine, path: &[u8]) -> AtPath<'x> {
+        if let Some((last, gated, path_only)) = &self.last_at
+            && **last == *path
+        {
+            return AtPath {
+                gated: engine.at_gated_engine().filter(|_| *gated),
+                path_only: path_only.clone(),
+            };
+        }
+        let at = engine.at_path(path);
+        self.last_at = Some((path.into(), at.gated.is_some(), at.path_only.clone()));
+        at
     }
 }
 
@@ -131,7 +152,7 @@ impl<'s> BlobScanner<'s> {
             commit,
             path: b.path.to_vec(),
         };
-        let at = self.engine.at_path(&b.path);
+        let at = w.at_path(self.engine, &b.path);
         let mut place = Place {
             blob: b,
             commit,

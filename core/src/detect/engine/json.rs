@@ -51,9 +51,39 @@ impl runs::Escapes for JsonEscapes {
     }
 
     /// A JSON string is quoted: a run that does not start and end at a `"` is code or text
-    /// with an escape in it (`c == '\n'`), not a string.
+    /// with an escape in it (`c == '\n'`), not a string. And its escapes must change more than
+    /// whitespace at its ends ([`escapes_inside`]).
     fn delimited(hay: &[u8], s: usize, e: usize) -> bool {
-        s > 0 && hay[s - 1] == b'"' && hay.get(e) == Some(&b'"')
+        s > 0 && hay[s - 1] == b'"' && hay.get(e) == Some(&b'"') && escapes_inside(&hay[s..e])
+    }
+}
+
+/// Whether decoding `run` changes more than whitespace at its ends: it has an escape other than
+/// `\n`, `\r`, `\t`, or one of those between text. `"usage: %s\n"` decodes to the text the raw
+/// scan saw followed by a newline, which holds nothing new, and such strings are most of the
+/// escapes in C, shell or Python sources.
+fn escapes_inside(run: &[u8]) -> bool {
+    let is_text = |seg: &[u8]| seg.iter().any(|b| !b.is_ascii_whitespace());
+    // Text seen so far; a whitespace escape seen after text (it counts once text follows).
+    let (mut text, mut ws_escape) = (false, false);
+    let mut i = 0;
+    loop {
+        let next = memchr::memchr(b'\\', &run[i..]).map_or(run.len(), |q| i + q);
+        if is_text(&run[i..next]) {
+            if ws_escape {
+                return true;
+            }
+            text = true;
+        }
+        match run.get(next + 1) {
+            None => return false,
+            Some(b'n' | b'r' | b't') => ws_escape |= text,
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'u') => return true,
+            // Not an escape (`\x`): it stays as written, text.
+            Some(_) if ws_escape => return true,
+            Some(_) => text = true,
+        }
+        i = next + 2;
     }
 }
 
@@ -144,6 +174,28 @@ mod tests {
             Some("a lone surrogate \u{FFFD} is a replacement character")
         );
         assert_eq!(decoded("no escapes at all here"), None);
+    }
+
+    #[test]
+    fn whitespace_escapes_count_only_between_text() {
+        // A C or shell string with newlines at its ends decodes to nothing the raw scan missed.
+        assert!(!escapes_inside(br"usage: git frobnicate [<options>]\n"));
+        assert!(!escapes_inside(br"\n\t[GNUPG:] EXPKEYSIG \r\n"));
+        assert!(!escapes_inside(br"not an escape \x, then a newline\n"));
+        // Between text they split lines (a PEM body), so the text is decoded.
+        assert!(escapes_inside(br"-----BEGIN KEY-----\nAAAA\n"));
+        assert!(escapes_inside(br"password:\t  hunter2-and-more"));
+        assert!(escapes_inside(br"\n  a\n\x"));
+        // Any other escape changes the text.
+        assert!(escapes_inside(br"https:\/\/u:p@h"));
+        assert!(escapes_inside(br#"say \"hi\"\n"#));
+        assert!(escapes_inside(br"\u0067hp_"));
+        let hay =
+            br#"x = "usage: frobnicate <file>\n"; y = "{\"password\": \"hunter2-and-more\"}""#;
+        let (mut out, mut percent, mut entity) = (Vec::new(), Vec::new(), Vec::new());
+        runs::find_runs(hay, 0..hay.len(), &mut percent, &mut out, &mut entity);
+        let got: Vec<_> = out.iter().map(|r| &hay[r.clone()]).collect();
+        assert_eq!(got, [&br#"{\"password\": \"hunter2-and-more\"}"#[..]]);
     }
 
     #[test]

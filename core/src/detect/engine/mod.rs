@@ -32,6 +32,7 @@ mod filters;
 mod hex;
 mod json;
 mod keywords;
+mod lead;
 mod percent;
 mod runs;
 
@@ -134,7 +135,7 @@ struct Level {
     /// For each decoded byte, the offset in its run that it came from (escape layers).
     map: Vec<u32>,
     found: Vec<Match>,
-    locs: Vec<CaptureLocations>,
+    locs: Vec<Option<CaptureLocations>>,
     /// Leftmost-first matches over a cluster of one rule's keyword windows.
     spans: Vec<Range<usize>>,
 }
@@ -397,12 +398,7 @@ impl Engine {
                     map: Vec::new(),
                     found: Vec::new(),
                     spans: Vec::new(),
-                    locs: self
-                        .c
-                        .rules
-                        .iter()
-                        .map(|r| r.regex.capture_locations())
-                        .collect(),
+                    locs: self.c.rules.iter().map(|_| None).collect(),
                 })
                 .collect(),
             around: Vec::new(),
@@ -603,6 +599,7 @@ impl Engine {
         );
         lvl.hits.sort_unstable();
         lvl.hits.dedup();
+        self.drop_unled_hits(hay, &mut lvl.hits);
         // Hits are sorted by rule, then position: each rule's hits are split into clusters of
         // overlapping confirmation windows.
         let mut i = 0;
@@ -633,6 +630,26 @@ impl Engine {
         }
     }
 
+    /// Drops the hits (sorted by rule, then position) that no match of their rule can contain,
+    /// for rules whose matches all start at a keyword: a hit where the rule's lead does not
+    /// fit, with no hit of the rule that fits in the `L` bytes before it (a match containing
+    /// the hit would start at one of those).
+    fn drop_unled_hits(&self, hay: &[u8], hits: &mut Vec<Hit>) {
+        // (rule, start) of the last hit that fits.
+        let mut last_fit: Option<(u32, usize)> = None;
+        hits.retain(|h| {
+            let rule = &self.c.rules[h.rule as usize];
+            let Some(lead) = &rule.lead else {
+                return true;
+            };
+            if lead.admits(hay, h.start) {
+                last_fit = Some((h.rule, h.start));
+                return true;
+            }
+            matches!(last_fit, Some((r, s)) if r == h.rule && s < h.start && s + rule.max_len >= h.end)
+        });
+    }
+
     /// The bytes [`Engine::confirm`] searches for `hit`.
     fn window(&self, rule: &CompiledRule, hit: &Hit, len: usize) -> Range<usize> {
         let l = rule.max_len;
@@ -644,7 +661,7 @@ impl Engine {
         hit: Hit,
         hay: &[u8],
         owned: &Range<usize>,
-        locs: &mut [CaptureLocations],
+        locs: &mut [Option<CaptureLocations>],
         out: &mut Vec<Match>,
     ) {
         let rule = &self.c.rules[hit.rule as usize];
@@ -669,7 +686,7 @@ impl Engine {
         r: u32,
         hay: &[u8],
         owned: &Range<usize>,
-        locs: &mut [CaptureLocations],
+        locs: &mut [Option<CaptureLocations>],
         out: &mut Vec<Match>,
     ) {
         let rule = &self.c.rules[r as usize];
@@ -678,7 +695,7 @@ impl Engine {
         let sub = &hay[base..(owned.end + l + MARGIN).min(hay.len())];
         let mut pos = owned.start - base;
         while pos <= sub.len() {
-            let Some(m) = rule.regex.find_at(sub, pos) else {
+            let Some(m) = rule.regex().find_at(sub, pos) else {
                 break;
             };
             let x = base + m.start();
@@ -705,14 +722,15 @@ impl Engine {
         sub: &[u8],
         base: usize,
         at: usize,
-        locs: &mut [CaptureLocations],
+        locs: &mut [Option<CaptureLocations>],
         hay: &[u8],
         out: &mut Vec<Match>,
     ) {
         let Some(locs) = locs.get_mut(r as usize) else {
             return;
         };
-        if rule.regex.captures_read_at(locs, sub, at).is_none() {
+        let locs = locs.get_or_insert_with(|| rule.regex().capture_locations());
+        if rule.regex().captures_read_at(locs, sub, at).is_none() {
             return;
         }
         let Some((ws, we)) = locs.get(0) else { return };
@@ -750,7 +768,7 @@ fn leftmost<'a>(rule: &'a CompiledRule, sub: &'a [u8]) -> impl Iterator<Item = R
         if pos > sub.len() {
             return None;
         }
-        let m = rule.regex.find_at(sub, pos)?;
+        let m = rule.regex().find_at(sub, pos)?;
         pos = if m.end() > m.start() {
             m.end()
         } else {
@@ -797,7 +815,7 @@ fn may_report(spans: &[Range<usize>], w: Range<usize>, hit: &Hit) -> bool {
 fn anchored_at(rule: &CompiledRule, hay: &[u8], x: usize) -> Option<usize> {
     let base = x.saturating_sub(MARGIN);
     let sub = &hay[base..(x + rule.max_len + MARGIN).min(hay.len())];
-    let m = rule.regex.find_at(sub, x - base)?;
+    let m = rule.regex().find_at(sub, x - base)?;
     (m.start() == x - base && m.len() <= rule.max_len).then_some(m.len())
 }
 
