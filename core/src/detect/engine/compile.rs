@@ -208,9 +208,7 @@ impl RegexMemo {
 
 /// Literal prefixes every match starts with, if there are few and they are at least 2 bytes.
 fn literal_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
-    let mut ex = Extractor::new();
-    ex.kind(ExtractKind::Prefix);
-    let seq = ex.extract(hir);
+    let seq = prefix_literals(hir);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().len() < 2) {
         return None;
@@ -225,6 +223,14 @@ fn literal_prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// The literals every match of `hir` starts with one of (infinite when there are too many to
+/// list or some match may start anywhere).
+pub(super) fn prefix_literals(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::literal::Seq {
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix);
+    ex.extract(hir)
 }
 
 /// At most this many AND allowlists mixing content with location per rule (one bit each).

@@ -145,10 +145,7 @@ fn class_set(class: &Class) -> Option<ByteSet> {
 /// Whether every match of `hir` begins with one of `keywords` (lowercase, matched ASCII
 /// case-insensitively): each of its literal prefixes starts with one of them.
 pub(super) fn starts_with_keyword(hir: &Hir, keywords: &[String]) -> bool {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let mut ex = Extractor::new();
-    ex.kind(ExtractKind::Prefix);
-    let seq = ex.extract(hir);
+    let seq = super::compile::prefix_literals(hir);
     let Some(lits) = seq.literals() else {
         return false;
     };
