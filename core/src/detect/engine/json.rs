@@ -78,8 +78,8 @@ fn escapes_inside(run: &[u8]) -> bool {
         match run.get(next + 1) {
             None => return false,
             Some(b'n' | b'r' | b't') => ws_escape |= text,
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'u') => return true,
-            // Not an escape (`\x`): it stays as written, text.
+            Some(_) if <JsonEscapes as runs::Escapes>::escape_at(run, next) => return true,
+            // Not an escape (`\x`, `\uZZ`): it stays as written, text.
             Some(_) if ws_escape => return true,
             Some(_) => text = true,
         }
@@ -190,6 +190,7 @@ mod tests {
         assert!(escapes_inside(br"https:\/\/u:p@h"));
         assert!(escapes_inside(br#"say \"hi\"\n"#));
         assert!(escapes_inside(br"\u0067hp_"));
+        assert!(!escapes_inside(br"\uZZ is not an escape\n"));
         let hay =
             br#"x = "usage: frobnicate <file>\n"; y = "{\"password\": \"hunter2-and-more\"}""#;
         let (mut out, mut percent, mut entity) = (Vec::new(), Vec::new(), Vec::new());
